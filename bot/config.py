@@ -1,0 +1,177 @@
+"""Settings, read once from the environment (and ``.env``) into a frozen dataclass.
+
+A missing or malformed setting stops start-up with one line that names it and
+never echoes a secret's value.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .command import parse_room_ref
+
+SECRET_NAMES = frozenset({"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "OPENMEETINGS_PASSWORD"})
+
+
+class ConfigError(ValueError):
+    """One line that names the setting and what is wrong with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    slack_bot_token: str
+    slack_signing_secret: str
+    openmeetings_url: str
+    openmeetings_user: str
+    openmeetings_password: str
+    slack_api_url: str = "https://slack.com/api/"
+    session_timeout: float = 1800.0
+    join_link_ttl: float = 3600.0
+    ca_bundle: str | None = None
+    verify_tls: bool = True
+    external_type: str = "slack"
+    language: int = 1
+    default_room: int | None = None
+    moderators: frozenset[str] = frozenset()
+    admins_are_moderators: bool = False
+    port: int = 3000
+    pool_size: int = 4
+    max_concurrent_logins: int = 4
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        source = _Env(os.environ if env is None else env)
+        return cls(
+            slack_bot_token=source.required("SLACK_BOT_TOKEN", prefix="xoxb-"),
+            slack_signing_secret=source.required("SLACK_SIGNING_SECRET"),
+            openmeetings_url=source.url("OPENMEETINGS_URL", required=True).rstrip("/"),
+            openmeetings_user=source.required("OPENMEETINGS_USER"),
+            openmeetings_password=source.required("OPENMEETINGS_PASSWORD"),
+            slack_api_url=_with_slash(source.url("SLACK_API_URL", default="https://slack.com/api/")),
+            session_timeout=source.seconds("OPENMEETINGS_SESSION_TIMEOUT", 1800.0),
+            join_link_ttl=source.seconds("JOIN_LINK_TTL", 3600.0),
+            ca_bundle=source.path("OPENMEETINGS_CA_BUNDLE"),
+            verify_tls=source.boolean("OPENMEETINGS_VERIFY_TLS", True),
+            external_type=source.text("OPENMEETINGS_EXTERNAL_TYPE", "slack"),
+            language=source.integer("OPENMEETINGS_LANGUAGE", 1, low=1, high=999),
+            default_room=source.room("MEET_DEFAULT_ROOM"),
+            moderators=source.id_list("MEET_MODERATORS"),
+            admins_are_moderators=source.boolean("MEET_ADMINS_ARE_MODERATORS", False),
+            port=source.integer("PORT", 3000, low=1, high=65535),
+            pool_size=source.integer("OPENMEETINGS_POOL_SIZE", 4, low=1, high=100),
+            max_concurrent_logins=source.integer("OPENMEETINGS_MAX_LOGINS", 4, low=1, high=100),
+            log_level=source.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        )
+
+
+class _Env:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def _get(self, name: str) -> str | None:
+        value = self._env.get(name)
+        if value is None:
+            return None
+        value = value.strip()
+        return value or None
+
+    def required(self, name: str, *, prefix: str | None = None) -> str:
+        value = self._get(name)
+        if value is None:
+            raise ConfigError(f"{name} is not set")
+        if prefix and not value.startswith(prefix):
+            raise ConfigError(f"{name} must start with {prefix!r}")
+        return value
+
+    def text(self, name: str, default: str) -> str:
+        return self._get(name) or default
+
+    def url(self, name: str, *, required: bool = False, default: str = "") -> str:
+        value = self._get(name)
+        if value is None:
+            if required:
+                raise ConfigError(f"{name} is not set")
+            return default
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
+        if parts.query or parts.fragment:
+            raise ConfigError(f"{name} must not have a query or fragment")
+        return value
+
+    def seconds(self, name: str, default: float) -> float:
+        value = self._get(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number of seconds, got {value!r}") from None
+        if not number > 0 or number == float("inf"):
+            raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}")
+        return number
+
+    def integer(self, name: str, default: int, *, low: int, high: int) -> int:
+        value = self._get(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+        if not low <= number <= high:
+            raise ConfigError(f"{name} must be between {low} and {high}, got {number}")
+        return number
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self._get(name)
+        if value is None:
+            return default
+        lowered = value.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} must be true or false, got {value!r}")
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = (self._get(name) or default).upper()
+        if value not in allowed:
+            raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+        return value
+
+    def path(self, name: str) -> str | None:
+        value = self._get(name)
+        if value is None:
+            return None
+        if not Path(value).is_file():
+            raise ConfigError(f"{name} names no readable file: {value!r}")
+        return value
+
+    def room(self, name: str) -> int | None:
+        value = self._get(name)
+        if value is None:
+            return None
+        room = parse_room_ref(value)
+        if room is None:
+            raise ConfigError(f"{name} must be a room id such as 5 or room-5, got {value!r}")
+        return room
+
+    def id_list(self, name: str) -> frozenset[str]:
+        value = self._get(name)
+        if value is None:
+            return frozenset()
+        ids = [item.strip() for item in value.split(",") if item.strip()]
+        bad = [item for item in ids if not item.isalnum()]
+        if bad:
+            raise ConfigError(f"{name} must be Slack user ids separated by commas, got {bad[0]!r}")
+        return frozenset(ids)
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"

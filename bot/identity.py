@@ -1,0 +1,129 @@
+"""Who a Slack person is to OpenMeetings. Pure functions over Slack payloads."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from om import ExternalUser
+
+from .languages import language_id
+
+# OM keeps these in varchar(255) columns; Slack names are far shorter in practice.
+_FIELD_LIMIT = 200
+_PICTURE_KEYS = ("image_192", "image_512", "image_original", "image_72", "image_48")
+
+
+@dataclass(frozen=True, slots=True)
+class SlackPerson:
+    """The requester as the signed request names them (always there, even if users.info fails)."""
+
+    user_id: str
+    team_id: str
+    enterprise_id: str | None = None
+    user_name: str = ""
+
+    @property
+    def external_id(self) -> str:
+        # One OM user per person across an Enterprise Grid org, whichever workspace they type in.
+        return f"{self.enterprise_id or self.team_id}:{self.user_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    user: ExternalUser
+    moderator: bool
+    language: int
+
+
+def person_from_body(body: Mapping[str, Any]) -> SlackPerson:
+    """Reads the requester from a slash command or a block_actions payload."""
+    user = body.get("user")
+    if isinstance(user, Mapping):  # block_actions
+        team = body.get("team") if isinstance(body.get("team"), Mapping) else {}
+        enterprise = body.get("enterprise") if isinstance(body.get("enterprise"), Mapping) else {}
+        return SlackPerson(
+            user_id=str(user.get("id") or ""),
+            team_id=str(user.get("team_id") or (team or {}).get("id") or ""),
+            enterprise_id=_opt((enterprise or {}).get("id")),
+            user_name=str(user.get("username") or user.get("name") or ""),
+        )
+    return SlackPerson(
+        user_id=str(body.get("user_id") or ""),
+        team_id=str(body.get("team_id") or ""),
+        enterprise_id=_opt(body.get("enterprise_id")),
+        user_name=str(body.get("user_name") or ""),
+    )
+
+
+def resolve(
+    person: SlackPerson,
+    info: Mapping[str, Any] | None,
+    *,
+    external_type: str,
+    moderators: frozenset[str],
+    admins_are_moderators: bool,
+    default_language: int,
+) -> Identity:
+    """Maps a person (and their ``users.info`` record, if Slack gave one) to an OM identity."""
+    info = info or {}
+    profile = info.get("profile") if isinstance(info.get("profile"), Mapping) else {}
+    profile = profile or {}
+    handle = _clean(info.get("name")) or _clean(person.user_name) or person.user_id
+    first, last = _names(profile, handle)
+    enterprise = person.enterprise_id or _enterprise_of(info)
+    external_id = f"{enterprise or person.team_id}:{person.user_id}"
+    user = ExternalUser(
+        external_id=external_id,
+        external_type=external_type,
+        firstname=first,
+        lastname=last,
+        login=handle,
+        email=_clean(profile.get("email")),
+        profile_picture_url=_picture(profile),
+    )
+    is_admin = any(info.get(flag) is True for flag in ("is_admin", "is_owner", "is_primary_owner"))
+    moderator = person.user_id in moderators or (admins_are_moderators and is_admin)
+    locale = info.get("locale") if isinstance(info.get("locale"), str) else None
+    return Identity(user, moderator, language_id(locale, default_language))
+
+
+def _names(profile: Mapping[str, Any], handle: str) -> tuple[str, str]:
+    first = _clean(profile.get("first_name"))
+    last = _clean(profile.get("last_name"))
+    if first or last:
+        return first or last, last if first else ""
+    for key in ("real_name_normalized", "real_name", "display_name_normalized", "display_name"):
+        name = _clean(profile.get(key))
+        if name:
+            head, _, tail = name.partition(" ")
+            return head, tail.strip()
+    return handle, ""
+
+
+def _picture(profile: Mapping[str, Any]) -> str:
+    for key in _PICTURE_KEYS:
+        url = _clean(profile.get(key))
+        if url.startswith("https://") or url.startswith("http://"):
+            return url
+    return ""
+
+
+def _enterprise_of(info: Mapping[str, Any]) -> str | None:
+    enterprise_user = info.get("enterprise_user")
+    if isinstance(enterprise_user, Mapping):
+        return _opt(enterprise_user.get("enterprise_id"))
+    return None
+
+
+def _clean(value: Any) -> str:
+    if not isinstance(value, str):
+        return ""
+    text = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return " ".join(text.split())[:_FIELD_LIMIT]
+
+
+def _opt(value: Any) -> str | None:
+    return str(value) if isinstance(value, str) and value else None

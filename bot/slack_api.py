@@ -1,0 +1,109 @@
+"""The two Slack calls the bot makes: ``users.info`` and posts to a ``response_url``.
+
+Both go through the process's one pooled ``httpx.AsyncClient``. Neither logs a
+URL: a response_url is a credential for posting into the conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from typing import Any
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+USERS_INFO_TTL = 300.0
+USERS_INFO_TIMEOUT = 3.0
+_CACHE_SIZE = 5000
+_RESPOND_TRIES = 3
+_RESPOND_TIMEOUT = 10.0
+
+
+class SlackAPI:
+    def __init__(self, http: httpx.AsyncClient, base_url: str, token: str) -> None:
+        self._http = http
+        self._base = base_url
+        self._auth = {"Authorization": f"Bearer {token}"}
+        self._users: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._rate_limited_until = 0.0
+        self.errors = 0
+
+    async def user_info(self, user_id: str) -> dict[str, Any] | None:
+        """The person's ``users.info`` record, cached; None when Slack can't say (never raises)."""
+        now = time.monotonic()
+        cached = self._users.get(user_id)
+        if cached is not None and cached[0] > now:
+            self._users.move_to_end(user_id)
+            return cached[1]
+        if now < self._rate_limited_until:
+            # Slack asked us to wait: the person gets in under the name in the command payload.
+            return cached[1] if cached else None
+        user = await self._fetch_user(user_id)
+        if user is None:
+            return cached[1] if cached else None
+        self._users[user_id] = (now + USERS_INFO_TTL, user)
+        self._users.move_to_end(user_id)
+        while len(self._users) > _CACHE_SIZE:
+            self._users.popitem(last=False)
+        return user
+
+    async def _fetch_user(self, user_id: str) -> dict[str, Any] | None:
+        try:
+            response = await self._http.get(
+                self._base + "users.info",
+                params={"user": user_id, "include_locale": "true"},
+                headers=self._auth,
+                timeout=USERS_INFO_TIMEOUT,
+            )
+        except httpx.HTTPError as exc:
+            self.errors += 1
+            log.warning("slack users.info failed: %s", type(exc).__name__)
+            return None
+        if response.status_code == 429:
+            self.errors += 1
+            self._rate_limited_until = time.monotonic() + _retry_after(response)
+            log.warning("slack users.info rate limited for %.0f s", self._rate_limited_until - time.monotonic())
+            return None
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if response.status_code != 200 or not isinstance(data, dict) or data.get("ok") is not True:
+            self.errors += 1
+            reason = data.get("error") if isinstance(data, dict) else f"HTTP {response.status_code}"
+            log.warning("slack users.info failed: %s", reason)
+            return None
+        user = data.get("user")
+        return user if isinstance(user, dict) else None
+
+    async def respond(self, response_url: str, message: dict[str, Any]) -> bool:
+        """Posts to a response_url, retrying briefly on 5xx and network errors. False when it gave up."""
+        delay = 0.5
+        for attempt in range(1, _RESPOND_TRIES + 1):
+            try:
+                response = await self._http.post(response_url, json=message, timeout=_RESPOND_TIMEOUT)
+            except httpx.HTTPError as exc:
+                problem = type(exc).__name__
+            else:
+                if response.status_code < 300:
+                    return True
+                problem = f"HTTP {response.status_code}"
+                if response.status_code < 500 and response.status_code != 429:
+                    break
+            if attempt < _RESPOND_TRIES:
+                await asyncio.sleep(delay)
+                delay *= 2
+        self.errors += 1
+        log.error("slack response_url post failed after %d tries: %s", attempt, problem)
+        return False
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return max(1.0, min(600.0, float(response.headers.get("Retry-After", "30"))))
+    except ValueError:
+        return 30.0

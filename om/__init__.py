@@ -1,0 +1,43 @@
+"""OpenMeetings REST client: the wire (``client``), its models and errors, and the SID pool."""
+
+from .client import OMClient
+from .errors import (
+    OMAccountError,
+    OMAuthError,
+    OMBadCredentialsError,
+    OMError,
+    OMMissingRightError,
+    OMNotAllowedError,
+    OMNotFoundError,
+    OMProtocolError,
+    OMTimeoutError,
+    OMTLSError,
+    OMUnreachableError,
+)
+from .models import ExternalUser, Health, Room, RoomOptions, ServerInfo
+from .pool import IssuedHash, PoolStatus, SessionPool
+from .urls import join_url
+
+__all__ = [
+    "ExternalUser",
+    "Health",
+    "IssuedHash",
+    "OMAccountError",
+    "OMAuthError",
+    "OMBadCredentialsError",
+    "OMClient",
+    "OMError",
+    "OMMissingRightError",
+    "OMNotAllowedError",
+    "OMNotFoundError",
+    "OMProtocolError",
+    "OMTLSError",
+    "OMTimeoutError",
+    "OMUnreachableError",
+    "PoolStatus",
+    "Room",
+    "RoomOptions",
+    "ServerInfo",
+    "SessionPool",
+    "join_url",
+]

@@ -1,0 +1,235 @@
+"""A small, stateless client for the OpenMeetings REST API.
+
+It knows the wire (paths, verbs, form-encoded JSON strings, the ServiceResult
+wrapper, Jettison's quirks) and turns every failure into an ``OMError``. It
+holds no SIDs: which SID serves which call is the pool's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+from typing import Any, Final
+
+import httpx
+
+from .errors import (
+    OMAccountError,
+    OMAuthError,
+    OMBadCredentialsError,
+    OMError,
+    OMNotAllowedError,
+    OMNotFoundError,
+    OMProtocolError,
+    OMTimeoutError,
+    OMTLSError,
+    OMUnreachableError,
+)
+from .models import ExternalUser, Health, Room, RoomOptions, ServerInfo
+
+NOT_ALLOWED: Final = "error.notallowed"
+# OM 9 sleeps 6-16 s before it answers a wrong password (REFERENCE §4), so a login
+# needs far more patience than any other call.
+DEFAULT_LOGIN_TIMEOUT: Final = 30.0
+DEFAULT_TIMEOUT: Final = 10.0
+_ACCOUNT_KEYS: Final = frozenset({"error.notactivated", "error.nogroup"})
+
+
+class OMClient:
+    """Calls one OM server. ``base_url`` is the web app root, e.g. ``https://om.example.org/openmeetings``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        http: httpx.AsyncClient,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        login_timeout: float = DEFAULT_LOGIN_TIMEOUT,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._api = self.base_url + "/services"
+        self._http = http
+        self._timeout = timeout
+        self._login_timeout = login_timeout
+        self._login_verb: str | None = None
+        self._verb_lock = asyncio.Lock()
+        self.server_info: ServerInfo | None = None
+
+    # -- calls that need no SID -------------------------------------------------
+
+    async def version(self) -> ServerInfo:
+        data = await self._json("GET", "/info/version")
+        info = _unwrap(data, "info")
+        if not isinstance(info, dict) or "version" not in info:
+            raise OMProtocolError("/info/version answered without a version")
+        return ServerInfo(version=str(info["version"]), revision=str(info.get("revision") or ""))
+
+    async def health(self) -> Health:
+        data = await self._json("GET", "/info/health")
+        health = _unwrap(data, "health")
+        if not isinstance(health, dict):
+            raise OMProtocolError("/info/health answered without a health object")
+        return Health(
+            inited=health.get("inited") is True,
+            installed=health.get("installed") is True,
+            db_ok=health.get("dbOk") is True,
+        )
+
+    async def login(self, user: str, password: str) -> str:
+        """Returns a fresh SID. Bad credentials are raised, never retried: each try costs 6-16 s."""
+        verb = await self._ensure_login_verb()
+        response = await self._send_login(verb, user, password)
+        if response.status_code == 405:
+            # The server was upgraded or downgraded under us: learn its version again, once.
+            verb = await self._ensure_login_verb(refresh=True)
+            response = await self._send_login(verb, user, password)
+        ok, message = _service_result(response, "/user/login")
+        if ok:
+            if not message:
+                raise OMProtocolError("/user/login succeeded without a SID", response.status_code)
+            return message
+        if message == "error.bad.credentials":
+            raise OMBadCredentialsError("OpenMeetings refused the API user's login or password", message)
+        if message in _ACCOUNT_KEYS:
+            raise OMAccountError(f"OpenMeetings refused the API user ({message})", message)
+        raise OMAuthError(f"OpenMeetings refused the login ({_short(message)})", message)
+
+    # -- calls that need a SID --------------------------------------------------
+
+    async def room_hash(self, sid: str, user: ExternalUser, options: RoomOptions) -> str:
+        """``POST /user/hash``: the SID becomes the joining person's once the hash is opened."""
+        response = await self._request(
+            "POST",
+            "/user/hash",
+            params={"sid": sid},
+            data={"user": user.to_wire(), "options": options.to_wire()},
+        )
+        ok, message = _service_result(response, "/user/hash")
+        if ok and message:
+            return message
+        raise OMProtocolError(f"/user/hash failed ({_short(message)})", response.status_code)
+
+    async def get_room(self, sid: str, room_id: int) -> Room:
+        response = await self._request("GET", f"/room/{int(room_id)}", params={"sid": sid})
+        if response.status_code == 204:
+            raise OMNotFoundError(f"room {room_id} does not exist")
+        if response.status_code == 200:
+            room = _unwrap(_decode(response, "/room/{id}"), "roomDTO")
+            if isinstance(room, dict) and "id" in room:
+                return Room.from_wire(room)
+            raise OMProtocolError("/room/{id} answered without a room", 200)
+        # A missing room is a NullPointerException inside OM, which comes back as
+        # 500 with the exception text (REFERENCE §7), never as a 404.
+        _service_result(response, "/room/{id}")
+        raise OMNotFoundError(f"room {room_id} does not exist")
+
+    # -- plumbing ---------------------------------------------------------------
+
+    async def _ensure_login_verb(self, *, refresh: bool = False) -> str:
+        async with self._verb_lock:
+            if self._login_verb is None or refresh:
+                info = await self.version()
+                self.server_info = info
+                # 9.0 moved login to POST + form (CVE-2026-34020); 7.x/8.x take GET + query.
+                self._login_verb = "GET" if 0 < info.major < 9 else "POST"
+            return self._login_verb
+
+    async def _send_login(self, verb: str, user: str, password: str) -> httpx.Response:
+        fields = {"user": user, "pass": password}
+        if verb == "POST":
+            return await self._request("POST", "/user/login", data=fields, wait=self._login_timeout)
+        return await self._request("GET", "/user/login", params=fields, wait=self._login_timeout)
+
+    async def _json(self, method: str, path: str) -> Any:
+        response = await self._request(method, path)
+        if response.status_code != 200:
+            raise OMProtocolError(f"{path} answered HTTP {response.status_code}", response.status_code)
+        return _decode(response, path)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        data: dict[str, str] | None = None,
+        wait: float | None = None,
+    ) -> httpx.Response:
+        url = self._api + path
+        try:
+            response = await self._http.request(method, url, params=params, data=data, timeout=wait or self._timeout)
+        except httpx.TimeoutException as exc:
+            raise OMTimeoutError(f"OpenMeetings did not answer {path} in time") from exc
+        except httpx.TransportError as exc:
+            if _is_tls_failure(exc):
+                raise OMTLSError(
+                    "TLS handshake with OpenMeetings failed (self-signed certificate? set OPENMEETINGS_CA_BUNDLE)"
+                ) from exc
+            raise OMUnreachableError(f"OpenMeetings is not reachable ({_transport_reason(exc)})") from exc
+        if response.status_code in (502, 503, 504):
+            # A reverse proxy in front of a stopped or restarting Tomcat.
+            raise OMUnreachableError(f"OpenMeetings answered HTTP {response.status_code} on {path}")
+        if response.status_code == 404:
+            raise OMProtocolError(
+                f"{path} not found: check that OPENMEETINGS_URL ends with the web app path (usually /openmeetings)",
+                404,
+            )
+        if response.status_code == 500 and response.headers.get("exception") == NOT_ALLOWED:
+            raise OMNotAllowedError(f"OpenMeetings answered {NOT_ALLOWED} on {path}")
+        return response
+
+
+def _decode(response: httpx.Response, path: str) -> Any:
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        kind = response.headers.get("content-type", "unknown content").split(";")[0]
+        raise OMProtocolError(
+            f"{path} answered HTTP {response.status_code} with {kind}, not JSON", response.status_code
+        ) from exc
+
+
+def _unwrap(data: Any, root: str) -> Any:
+    if isinstance(data, dict) and root in data:
+        return data[root]
+    raise OMProtocolError(f"expected a {root!r} object from OpenMeetings")
+
+
+def _service_result(response: httpx.Response, path: str) -> tuple[bool, str]:
+    """(succeeded, message). Raises for anything that is not a ServiceResult."""
+    if response.status_code not in (200, 500):
+        raise OMProtocolError(f"{path} answered HTTP {response.status_code}", response.status_code)
+    result = _unwrap(_decode(response, path), "serviceResult")
+    if not isinstance(result, dict):
+        raise OMProtocolError(f"{path} answered a malformed serviceResult", response.status_code)
+    # Jettison writes digit-only strings as numbers (REFERENCE §2.2).
+    raw = result.get("message")
+    message = "" if raw is None else str(raw)
+    if message == NOT_ALLOWED:
+        raise OMNotAllowedError(f"OpenMeetings answered {NOT_ALLOWED} on {path}")
+    ok = response.status_code == 200 and result.get("type") == "SUCCESS"
+    return ok, message
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in type(exc).__name__
+
+
+def _transport_reason(exc: httpx.TransportError) -> str:
+    text = str(exc).strip()
+    # httpx messages name the host and port at most; cut them short all the same.
+    return _short(text) if text else type(exc).__name__
+
+
+def _short(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+__all__ = ["DEFAULT_LOGIN_TIMEOUT", "DEFAULT_TIMEOUT", "NOT_ALLOWED", "OMClient", "OMError"]

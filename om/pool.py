@@ -1,0 +1,380 @@
+"""Who holds which OM session (SID), and for how long.
+
+Three facts of OM shape this module (REFERENCE §5, §6):
+- a hash is bound to the SID that made it, and opening it hands that SID to the
+  joining person; so a SID makes one hash, ever, or one person enters as another;
+- an unused hash dies with its SID, which OM drops after ``session_timeout``
+  seconds idle; so the SID behind a link that has not been clicked yet is kept
+  alive (any SOAP call with it refreshes it) until the link's TTL ends;
+- a login is the slow call (and 6-16 s when the password is wrong); so logins
+  happen ahead of time, in a small pool of fresh SIDs, never in a retry loop.
+
+A separate "admin" SID, never used for a hash, serves lookups such as rooms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from .client import OMClient
+from .errors import (
+    OMAuthError,
+    OMError,
+    OMMissingRightError,
+    OMNotAllowedError,
+    OMNotFoundError,
+)
+from .models import ExternalUser, Room, RoomOptions
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# After a refused login, wait this long before the next try, doubling up to the
+# cap: each wrong-password try costs OM (and us) 6-16 s, and OM may lock accounts.
+AUTH_BACKOFF_START = 15.0
+AUTH_BACKOFF_MAX = 300.0
+# A room looked up is trusted this long; the scheduler refreshes the ones in use.
+ROOM_CACHE_TTL = 300.0
+MISSING_ROOM_TTL = 60.0
+
+
+@dataclass(slots=True)
+class _Session:
+    sid: str
+    born: float
+    refreshed: float
+
+
+@dataclass(slots=True)
+class _Link:
+    session: _Session
+    room_id: int | None
+    owner: str
+    expires: float
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedHash:
+    """A hash for one person. ``link_id`` names it to the pool without revealing it."""
+
+    hash: str
+    link_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PoolStatus:
+    fresh: int
+    target: int
+    links: int
+    admin: bool
+    logins: int
+    renewals: int
+    keepalives: int
+    last_error: str | None
+    auth_blocked_for: float
+
+
+@dataclass(slots=True)
+class _Stats:
+    logins: int = 0
+    renewals: int = 0
+    keepalives: int = 0
+
+
+@dataclass(slots=True)
+class _RoomEntry:
+    room: Room | None
+    expires: float
+
+
+@dataclass(slots=True)
+class _AuthState:
+    error: OMAuthError | None = None
+    retry_at: float = 0.0
+    backoff: float = AUTH_BACKOFF_START
+
+
+@dataclass(slots=True)
+class _Tasks:
+    refill: asyncio.Task[None] | None = None
+
+
+class SessionPool:
+    def __init__(
+        self,
+        client: OMClient,
+        user: str,
+        password: str,
+        *,
+        size: int = 4,
+        session_timeout: float = 1800.0,
+        link_ttl: float = 3600.0,
+        max_concurrent_logins: int = 4,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self._user = user
+        self._password = password
+        self.size = size
+        self.session_timeout = session_timeout
+        self.link_ttl = link_ttl
+        self._clock = clock
+        self._fresh: deque[_Session] = deque()
+        self._links: dict[str, _Link] = {}
+        self._admin: _Session | None = None
+        self._admin_lock = asyncio.Lock()
+        self._login_slots = asyncio.Semaphore(max_concurrent_logins)
+        self._rooms: dict[int, _RoomEntry] = {}
+        self._auth = _AuthState()
+        self._stats = _Stats()
+        self._tasks = _Tasks()
+        self.last_error: str | None = None
+        self._closed = False
+
+    # -- timing rules -------------------------------------------------------------
+
+    @property
+    def max_fresh_age(self) -> float:
+        """A pooled SID older than this is renewed rather than risked on a person's link."""
+        return self.session_timeout / 2
+
+    @property
+    def keepalive_after(self) -> float:
+        """Refresh a link's SID once it has been idle this long; the job runs twice as often."""
+        return self.session_timeout / 3
+
+    @property
+    def job_interval(self) -> float:
+        return max(0.05, min(60.0, self.session_timeout / 6))
+
+    # -- the hot path -------------------------------------------------------------
+
+    async def issue_hash(self, user: ExternalUser, options: RoomOptions) -> IssuedHash:
+        """One ``POST /user/hash`` on a SID that has made none before (and never will again)."""
+        session = await self._take_fresh()
+        try:
+            value = await self.client.room_hash(session.sid, user, options)
+        except OMNotAllowedError:
+            # OM restarted or expired the SID early: every pooled SID is suspect.
+            log.info("om pool: a pooled session was refused; renewing the pool")
+            self._fresh.clear()
+            session = await self._login()
+            try:
+                value = await self.client.room_hash(session.sid, user, options)
+            except OMNotAllowedError as exc:
+                raise OMMissingRightError("the OpenMeetings API user lacks the SOAP right", "SOAP") from exc
+        finally:
+            self._refill_soon()
+        now = self._clock()
+        session.refreshed = now
+        link_id = secrets.token_urlsafe(12)
+        self._links[link_id] = _Link(session, options.room_id, user.external_id, now + self.link_ttl)
+        self.last_error = None
+        return IssuedHash(value, link_id)
+
+    def forget_link(self, link_id: str, owner: str) -> bool:
+        """The link was opened: its SID now belongs to the person, stop keeping it alive."""
+        link = self._links.get(link_id)
+        if link is None or link.owner != owner:
+            return False
+        del self._links[link_id]
+        return True
+
+    # -- lookups on the admin SID ---------------------------------------------------
+
+    async def room(self, room_id: int) -> Room:
+        """A room by id, cached; raises OMNotFoundError for a room that does not exist."""
+        now = self._clock()
+        entry = self._rooms.get(room_id)
+        if entry is None or entry.expires <= now:
+            entry = await self._lookup_room(room_id)
+        if entry.room is None:
+            raise OMNotFoundError(f"room {room_id} does not exist")
+        return entry.room
+
+    async def _lookup_room(self, room_id: int) -> _RoomEntry:
+        try:
+            room: Room | None = await self.with_admin(lambda sid: self.client.get_room(sid, room_id))
+            entry = _RoomEntry(room, self._clock() + ROOM_CACHE_TTL)
+        except OMNotFoundError:
+            entry = _RoomEntry(None, self._clock() + MISSING_ROOM_TTL)
+        self._rooms[room_id] = entry
+        return entry
+
+    async def with_admin(self, call: Callable[[str], Awaitable[T]]) -> T:
+        """Runs ``call(sid)`` on the lookup SID; on error.notallowed logs in once more and retries once."""
+        session = await self._admin_session()
+        try:
+            result = await call(session.sid)
+        except OMNotAllowedError:
+            session = await self._admin_session(renew=True)
+            try:
+                result = await call(session.sid)
+            except OMNotAllowedError as exc:
+                raise OMMissingRightError("the OpenMeetings API user lacks the SOAP right", "SOAP") from exc
+        session.refreshed = self._clock()
+        return result
+
+    async def _admin_session(self, *, renew: bool = False) -> _Session:
+        async with self._admin_lock:
+            admin = self._admin
+            stale = admin is not None and self._clock() - admin.refreshed > self.max_fresh_age
+            if admin is None or renew or stale:
+                admin = await self._login()
+                self._admin = admin
+            return admin
+
+    # -- logins ---------------------------------------------------------------------
+
+    async def _take_fresh(self) -> _Session:
+        now = self._clock()
+        while self._fresh:
+            session = self._fresh.popleft()
+            if now - session.refreshed < self.max_fresh_age:
+                return session
+        return await self._login()
+
+    async def _login(self) -> _Session:
+        auth = self._auth
+        if auth.error is not None and self._clock() < auth.retry_at:
+            # Don't pay (and make OM pay) another 6-16 s for a password known to be wrong.
+            raise auth.error
+        async with self._login_slots:
+            if auth.error is not None and self._clock() < auth.retry_at:
+                raise auth.error
+            try:
+                sid = await self.client.login(self._user, self._password)
+            except OMAuthError as exc:
+                auth.error = exc
+                auth.retry_at = self._clock() + auth.backoff
+                auth.backoff = min(auth.backoff * 2, AUTH_BACKOFF_MAX)
+                self.last_error = str(exc)
+                log.error(
+                    "om login refused (%s): check OPENMEETINGS_USER and OPENMEETINGS_PASSWORD, and that "
+                    "the user is of type USER with the LOGIN right and in a group",
+                    exc.key,
+                )
+                raise
+            except OMError as exc:
+                self.last_error = str(exc)
+                raise
+        if auth.error is not None:
+            log.info("om login works again")
+        self._auth = _AuthState()
+        self._stats.logins += 1
+        now = self._clock()
+        return _Session(sid, now, now)
+
+    def _refill_soon(self) -> None:
+        if self._closed or len(self._fresh) >= self.size:
+            return
+        task = self._tasks.refill
+        if task is None or task.done():
+            self._tasks.refill = asyncio.get_running_loop().create_task(self._refill_quietly())
+
+    async def _refill_quietly(self) -> None:
+        try:
+            await self.refill()
+        except OMError as exc:
+            log.warning("om pool: refill failed: %s", exc)
+
+    async def refill(self) -> None:
+        """Tops the fresh pool up to its size, a few logins at a time."""
+        while not self._closed and len(self._fresh) < self.size:
+            missing = self.size - len(self._fresh)
+            results = await asyncio.gather(*(self._login() for _ in range(missing)), return_exceptions=True)
+            for result in results:
+                if isinstance(result, _Session):
+                    self._fresh.append(result)
+            errors = [r for r in results if isinstance(r, BaseException)]
+            if errors:
+                raise errors[0]
+
+    # -- the scheduler's job --------------------------------------------------------
+
+    async def maintain(self) -> None:
+        """Renews aged fresh SIDs, keeps unclicked links' SIDs alive, drops expired links."""
+        now = self._clock()
+        aged = [s for s in self._fresh if now - s.refreshed >= self.max_fresh_age]
+        if aged:
+            self._fresh = deque(s for s in self._fresh if now - s.refreshed < self.max_fresh_age)
+            self._stats.renewals += len(aged)
+        self._drop_expired_links(now)
+        self._drop_expired_rooms(now)
+        await self._keep_links_alive(now)
+        try:
+            await self.refill()
+        except OMError as exc:
+            log.warning("om pool: refill failed: %s", exc)
+
+    def _drop_expired_links(self, now: float) -> None:
+        for link_id in [k for k, link in self._links.items() if link.expires <= now]:
+            del self._links[link_id]
+
+    def _drop_expired_rooms(self, now: float) -> None:
+        for room_id in [k for k, entry in self._rooms.items() if entry.expires <= now]:
+            del self._rooms[room_id]
+
+    async def _keep_links_alive(self, now: float) -> None:
+        due = [
+            (link_id, link)
+            for link_id, link in self._links.items()
+            if now - link.session.refreshed >= self.keepalive_after
+        ]
+        if not due:
+            return
+        slots = asyncio.Semaphore(8)
+
+        async def ping(link_id: str, link: _Link) -> None:
+            async with slots:
+                try:
+                    # Any SOAP call with the SID refreshes it in OM, even one then denied (§5).
+                    await self.client.get_room(link.session.sid, link.room_id or 1)
+                except OMNotFoundError:
+                    pass
+                except OMNotAllowedError:
+                    # Opened (the SID is the person's now) or dead: either way, nothing to keep.
+                    self._links.pop(link_id, None)
+                    return
+                except OMError as exc:
+                    log.warning("om pool: keep-alive failed, will retry: %s", exc)
+                    return
+                link.session.refreshed = self._clock()
+                self._stats.keepalives += 1
+
+        await asyncio.gather(*(ping(k, v) for k, v in due))
+
+    # -- state ----------------------------------------------------------------------
+
+    def status(self) -> PoolStatus:
+        auth = self._auth
+        blocked = max(0.0, auth.retry_at - self._clock()) if auth.error is not None else 0.0
+        return PoolStatus(
+            fresh=len(self._fresh),
+            target=self.size,
+            links=len(self._links),
+            admin=self._admin is not None,
+            logins=self._stats.logins,
+            renewals=self._stats.renewals,
+            keepalives=self._stats.keepalives,
+            last_error=self.last_error,
+            auth_blocked_for=blocked,
+        )
+
+    async def close(self) -> None:
+        self._closed = True
+        task = self._tasks.refill
+        if task is not None and not task.done():
+            task.cancel()
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):  # noqa: S110
+                pass

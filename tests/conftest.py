@@ -1,0 +1,130 @@
+"""Fixtures: the OM and Slack simulators, and the bot served on loopback exactly as in production
+(``bot.server.create_web_app``), driven over real HTTP with signed requests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp import web
+
+from bot.config import Config
+from bot.context import Context
+from bot.server import CONTEXT, create_web_app
+from tests.simulators.om import OMSimulator
+from tests.simulators.slack import SlackDriver, SlackSimulator, SlackUser
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+BOT_TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
+# OM 9's 6-16 s wrong-password penalty, scaled down by 100.
+BAD_PASSWORD_DELAY = (0.06, 0.16)
+
+
+@dataclass
+class RunningBot:
+    url: str
+    web_app: web.Application
+    runner: web.AppRunner
+    driver: SlackDriver
+    http: httpx.AsyncClient
+
+    @property
+    def context(self) -> Context:
+        return self.web_app[CONTEXT]
+
+    async def healthz(self) -> httpx.Response:
+        return await self.http.get(self.url + "/healthz")
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+@pytest.fixture
+async def om() -> AsyncIterator[OMSimulator]:
+    sim = OMSimulator(bad_password_delay=BAD_PASSWORD_DELAY)
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackSimulator]:
+    sim = SlackSimulator(bot_token=BOT_TOKEN)
+    await sim.start()
+    sim.add_user(
+        SlackUser(
+            "U0ALICE01",
+            "alice",
+            real_name="Alice Liddell",
+            first_name="Alice",
+            last_name="Liddell",
+            email="alice@example.com",
+            locale="de-DE",
+        )
+    )
+    sim.add_user(SlackUser("U0BOB0001", "bob", real_name="Bob Marley", email="bob@example.com", locale="fr-FR"))
+    yield sim
+    await sim.stop()
+
+
+def bot_env(om: OMSimulator, slack: SlackSimulator, **overrides: str) -> dict[str, str]:
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "OPENMEETINGS_URL": om.base_url,
+        "OPENMEETINGS_USER": om.api_user.login,
+        "OPENMEETINGS_PASSWORD": om.api_user.password or "",
+        "OPENMEETINGS_POOL_SIZE": "2",
+    }
+    env.update(overrides)
+    return env
+
+
+StartBot = Callable[..., Awaitable[RunningBot]]
+
+
+@pytest.fixture
+async def start_bot(om: OMSimulator, slack: SlackSimulator, http: httpx.AsyncClient) -> AsyncIterator[StartBot]:
+    running: list[RunningBot] = []
+
+    async def start(**overrides: Any) -> RunningBot:
+        config = Config.from_env(bot_env(om, slack, **{k: str(v) for k, v in overrides.items()}))
+        web_app = create_web_app(config)
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        url = f"http://127.0.0.1:{port}"
+        bot = RunningBot(url, web_app, runner, SlackDriver(slack, url + "/slack/events", SIGNING_SECRET, http), http)
+        running.append(bot)
+        return bot
+
+    yield start
+    for bot in running:
+        await bot.stop()
+
+
+@pytest.fixture
+async def bot(start_bot: StartBot) -> RunningBot:
+    return await start_bot()
+
+
+@pytest.fixture
+def alice(slack: SlackSimulator) -> SlackUser:
+    return slack.users["U0ALICE01"]
+
+
+@pytest.fixture
+def bob(slack: SlackSimulator) -> SlackUser:
+    return slack.users["U0BOB0001"]

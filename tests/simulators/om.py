@@ -1,0 +1,875 @@
+"""A faithful HTTP simulator of the Apache OpenMeetings REST API and its ``/hash`` join page.
+
+Behaviour follows /work/shared/om/REFERENCE.md (cited as "REF §n"), which is grounded in OM source. The point is to
+be exactly as unkind as OM: SIDs die after idle time, a used hash re-points the SID that made it, the external user
+is stored on the SID (not on the hash), digit-only strings turn into JSON numbers, and so on. Do not make it nicer.
+
+Standalone: ``python -m tests.simulators.om --port 5080 --version 9.1.0 --idle-timeout 1800``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import html
+import json
+import random
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from aiohttp import web
+
+__all__ = ["Join", "OMSimulator", "OMUser", "RequestRecord", "Room", "Session", "SoapLogin"]
+
+BASE = "/openmeetings"
+SERVICES = BASE + "/services"
+ROOM_TYPES = ("CONFERENCE", "PRESENTATION", "INTERVIEW")  # REF §3: Room.Type, case-sensitive
+_BROWSER_HEADER = "X-OM-Sim-Browser"  # only open_join_url() sends it, to find "its" Join
+_FORM: web.RequestKey[dict[str, str]] = web.RequestKey("om_form", dict)
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
+
+
+@dataclass
+class OMUser:
+    id: int
+    login: str
+    password: str | None
+    rights: set[str]
+    type: str = "USER"  # USER | EXTERNAL (LDAP/OAUTH/CONTACT behave like EXTERNAL for login: REF §4)
+    groups: set[str] = field(default_factory=lambda: {"default"})
+    firstname: str = ""
+    lastname: str = ""
+    email: str = ""
+    picture_uri: str = ""
+    external_id: str | None = None
+    external_type: str | None = None
+
+
+@dataclass
+class Room:
+    id: int
+    name: str
+    type: str = "CONFERENCE"
+    is_public: bool = True
+    external_id: str | None = None
+    external_type: str | None = None
+    capacity: int = 50
+    # Extra: OM's own example room hides one element, which exercises the one-element-list collapse (REF §2.2).
+    hidden_elements: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Join:
+    user: OMUser
+    room_id: int | None
+    moderator: bool
+    language: int | None
+    hash: str
+
+
+@dataclass
+class Session:
+    sid: str
+    user_id: int
+    created: float  # time.monotonic()
+    refreshed: float
+    xml: dict[str, str | None] | None = None
+    permanent: bool = False
+
+
+@dataclass
+class SoapLogin:
+    hash: str
+    session_sid: str
+    room_id: int | None
+    external_room_id: str
+    external_type: str
+    moderator: bool
+    allow_same_url: bool
+    used: bool = False
+    use_date: float | None = None  # time.monotonic()
+    recording_id: int | None = None
+
+
+@dataclass
+class RequestRecord:
+    method: str
+    path: str  # relative to /openmeetings
+    query: dict[str, str]
+    form: dict[str, str]
+    status: int  # 0 while in flight, or if no response was ever sent (client gone / server stopped)
+    t_start: float  # time.monotonic()
+    t_end: float
+    content_type: str = ""
+
+
+class _BadParam(Exception):
+    """A JAX-RS parameter conversion failure (fromString threw)."""
+
+
+# ---------------------------------------------------------------- wire format helpers (REF §2)
+
+
+def _jettison_scalar(text: str) -> Any:
+    # Jettison's DefaultConverter (REF §2.2 "Numbers"): Long, then Double, then Boolean, kept only if the value's
+    # Java toString() gives back the exact text. So "42" -> 42, "007" stays a string, "1.5" -> 1.5.
+    if re.fullmatch(r"-?\d+", text):
+        n = int(text)
+        if _LONG_MIN <= n <= _LONG_MAX and str(n) == text:
+            return n
+    if re.fullmatch(r"-?\d+\.\d+", text):
+        f = float(text)
+        if (f == 0 or 1e-3 <= abs(f) < 1e7) and repr(f) == text:
+            return f
+    if text in ("true", "false"):
+        return text == "true"
+    return text
+
+
+def _jettison(value: Any, nested: bool = False) -> Any:
+    """Marshal like CXF JSONProvider + Jettison "mapped" convention (REF §2.2)."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if item is None:
+                continue  # JAXB writes no element for null
+            if isinstance(item, list | set | tuple):
+                items = [_jettison(i, True) for i in item]
+                if not items:
+                    continue  # empty nested list: no element at all
+                out[key] = items[0] if len(items) == 1 else items  # one element: collapses to a scalar
+            else:
+                out[key] = _jettison(item, True)
+        return out
+    if isinstance(value, bool):
+        return _jettison_scalar("true" if value else "false")
+    return _jettison_scalar(str(value))
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, text=json.dumps(body), content_type="application/json", headers=headers)
+
+
+def _result(message: str, ok: bool = True, status: int = 200) -> web.Response:
+    # REF §3: only message + type, no "code"; digits in message become a number (Jettison).
+    body = {"serviceResult": _jettison({"message": message, "type": "SUCCESS" if ok else "ERROR"})}
+    # REF §3: OmExceptionHandler adds an `exception` header on every mapped ServiceException (HTTP 500).
+    headers = {"exception": message} if status == 500 else None
+    return _json(body, status, headers)
+
+
+def _npe(method: str, var: str) -> web.Response:
+    # REF §3: an exception inside performCall becomes ServiceException(err.getMessage()) -> 500.
+    return _result(f'Cannot invoke "{method}" because "{var}" is null', ok=False, status=500)
+
+
+_TOMCAT_500 = (
+    '<!doctype html><html lang="en"><head><title>HTTP Status 500 - Internal Server Error</title></head>'
+    "<body><h1>HTTP Status 500 - Internal Server Error</h1><p><b>Type</b> Exception Report</p>"
+    "<p><b>Message</b> No enum constant org.apache.openmeetings.db.entity.room.Room.Type.{t}</p></body></html>"
+)
+
+
+def _java_str(value: Any) -> str:
+    # openjson optString = String.valueOf(value): JSON null is the *string* "null" (REF §2.3 leniency).
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def _parse_obj(text: str) -> dict[str, Any]:
+    # fromString does `new JSONObject(s)`; anything but a JSON object throws (REF §2.3).
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        raise _BadParam(str(exc)) from exc
+    if not isinstance(obj, dict):
+        raise _BadParam("A JSONObject text must begin with '{'")
+    return obj
+
+
+def _opt_string(o: dict[str, Any], key: str, fallback: str | None) -> str | None:
+    return _java_str(o[key]) if key in o else fallback
+
+
+def _opt_bool(o: dict[str, Any], key: str) -> bool:
+    # openjson optBoolean coerces "true"/"false" strings (any case), otherwise the default false (REF §2.3).
+    v = o.get(key)
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v.lower() in ("true", "false"):
+        return v.lower() == "true"
+    return False
+
+
+def _opt_long(o: dict[str, Any], key: str) -> int | None:
+    # RoomOptionsDTO.optLong: has && !isNull ? getLong : null; getLong takes a number or a numeric string and
+    # throws otherwise (-> the whole parameter fails to convert) (REF §2.3).
+    v = o.get(key)
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        raise _BadParam(f"JSONObject[{key}] is not a number")
+    if isinstance(v, int | float):
+        return int(v)
+    try:
+        return int(float(str(v)))
+    except ValueError as exc:
+        raise _BadParam(f"JSONObject[{key}] is not a number") from exc
+
+
+def _external_user(text: str) -> dict[str, str | None]:
+    # ExternalUserDTO.fromString: every field optString(key, null) (REF §2.3, §8).
+    o = _parse_obj(text)
+    keys = ("login", "firstname", "lastname", "profilePictureUrl", "email", "externalId", "externalType")
+    return {k: _opt_string(o, k, None) for k in keys}
+
+
+def _room_options(text: str) -> dict[str, Any]:
+    # RoomOptionsDTO.fromString (REF §2.3, §8): booleans default false, external fields default "".
+    o = _parse_obj(text)
+    return {
+        "roomId": _opt_long(o, "roomId"),
+        "recordingId": _opt_long(o, "recordingId"),
+        "externalRoomId": _opt_string(o, "externalRoomId", ""),
+        "externalType": _opt_string(o, "externalType", ""),
+        "moderator": _opt_bool(o, "moderator"),
+        "allowSameURLMultipleTimes": _opt_bool(o, "allowSameURLMultipleTimes"),
+    }
+
+
+def _path_long(text: str) -> int | None:
+    # JAX-RS converts a Long path param; failure means 404 (no matching resource).
+    with contextlib.suppress(ValueError):
+        n = int(text)
+        if _LONG_MIN <= n <= _LONG_MAX:
+            return n
+    return None
+
+
+def _page(title: str, body: str) -> web.Response:
+    doc = f"<!DOCTYPE html><html><head><title>{title}</title></head><body>{body}</body></html>"
+    return web.Response(text=doc, content_type="text/html")
+
+
+def _denied_page() -> web.Response:
+    # REF §6 "Failures a user sees": modal "Invalid hash" + label 1599, still HTTP 200.
+    return _page(
+        "Apache OpenMeetings",
+        '<div class="modal"><h3>Invalid hash</h3><p>Access denied. You have no rights to enter this room.</p></div>',
+    )
+
+
+# ---------------------------------------------------------------- the simulator
+
+
+class OMSimulator:
+    def __init__(
+        self,
+        *,
+        version: str = "9.1.0",
+        idle_timeout: float = 1800.0,
+        cleanup_interval: float | None = None,
+        bad_password_delay: tuple[float, float] = (6.0, 16.0),
+        latency: float = 0.0,
+        api_login: str = "slackbot",
+        api_password: str = "s3cret-pass",
+        api_rights: set[str] | None = None,
+        rooms: list[Room] | None = None,
+    ) -> None:
+        self._kick: asyncio.Event | None = None  # wakes the cleanup loop when its knobs change
+        self.version = version
+        self.idle_timeout = idle_timeout
+        self.cleanup_interval = cleanup_interval
+        self.bad_password_delay = bad_password_delay
+        self.latency = latency
+        self.health: dict[str, bool] = {"inited": True, "installed": True, "dbOk": True}
+        self.users: dict[int, OMUser] = {}
+        self._api_user_id = 1
+        self.add_user(
+            OMUser(
+                id=1,
+                login=api_login,
+                password=api_password,
+                rights=set(api_rights) if api_rights is not None else {"LOGIN", "SOAP", "ROOM", "DASHBOARD"},
+                email=f"{api_login}@example.org",
+            )
+        )
+        if rooms is None:
+            rooms = [Room(id=i, name=f"Public Room {i}", hidden_elements=["MICROPHONE_STATUS"]) for i in range(1, 7)]
+        self.rooms: dict[int, Room] = {r.id: r for r in rooms}
+        self.requests: list[RequestRecord] = []
+        self.joins: list[Join] = []
+        self.sessions: dict[str, Session] = {}
+        self.hashes: dict[str, SoapLogin] = {}
+        self.expired_sids: list[str] = []
+        self.login_count = 0  # SIDs issued by /user/login
+        self.concurrent_logins = 0
+        self.max_concurrent_logins = 0
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+        self._cleanup_task: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()
+        self._browser_joins: dict[str, Join] = {}
+
+    # ------------------------------------------------------------ lifecycle
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{BASE}"
+
+    @property
+    def api_user(self) -> OMUser:
+        return self.users[self._api_user_id]
+
+    @api_user.setter
+    def api_user(self, user: OMUser) -> None:
+        self.users[user.id] = user
+        self._api_user_id = user.id
+
+    @property
+    def idle_timeout(self) -> float:
+        return self._idle_timeout
+
+    @idle_timeout.setter
+    def idle_timeout(self, value: float) -> None:
+        self._idle_timeout = value
+        if self._kick is not None:
+            self._kick.set()
+
+    @property
+    def cleanup_interval(self) -> float | None:
+        """None means min(300, idle_timeout / 4): OM's 300 s job (REF §5), faster for short test timeouts."""
+        return self._cleanup_interval
+
+    @cleanup_interval.setter
+    def cleanup_interval(self, value: float | None) -> None:
+        self._cleanup_interval = value
+        if self._kick is not None:
+            self._kick.set()
+
+    async def start(self, port: int = 0) -> None:
+        if self._runner is not None:
+            return
+        self._changed = asyncio.Event()  # bind to the loop we are started in
+        self._kick = asyncio.Event()
+        app = web.Application(middlewares=[self._middleware])
+        r = app.router
+        r.add_get(SERVICES + "/info/version", self._info_version)
+        r.add_get(SERVICES + "/info/health", self._info_health)
+        r.add_get(SERVICES + "/user/login", self._login, allow_head=False)
+        r.add_post(SERVICES + "/user/login", self._login)
+        r.add_post(SERVICES + "/user/hash", self._user_hash)
+        r.add_get(SERVICES + "/room/public/{type}", self._room_public, allow_head=False)
+        r.add_get(SERVICES + "/room/count/{roomid}", self._room_count, allow_head=False)
+        r.add_get(SERVICES + "/room/{id}", self._room_get, allow_head=False)
+        r.add_get(SERVICES + "/room/{type}/{externaltype}/{externalid}", self._room_external, allow_head=False)
+        # HEAD is a GET to Tomcat/Wicket, so a link checker's HEAD consumes a hash too (REF §6 "Slack-specific").
+        r.add_get(BASE + "/hash", self._hash_page)
+        # Short shutdown_timeout: stop() must look like "OM went down", not wait for slow handlers.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port or self.port)
+        await site.start()
+        server = getattr(site, "_server", None)
+        if server is not None and server.sockets:
+            self.port = server.sockets[0].getsockname()[1]
+        self._cleanup_task = asyncio.create_task(self._cleanup_loop())
+
+    async def stop(self) -> None:
+        if self._cleanup_task is not None:
+            self._cleanup_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._cleanup_task
+            self._cleanup_task = None
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+        self._notify()
+
+    async def restart(self) -> None:
+        # An OM restart loses the Sessiondata SIDs as far as the bot cares; users/rooms/SOAPLogin rows stay.
+        await self.stop()
+        self.drop_sessions()
+        await self.start(self.port)
+
+    # ------------------------------------------------------------ state helpers
+
+    def add_room(self, room: Room) -> None:
+        self.rooms[room.id] = room
+        self._notify()
+
+    def add_user(self, user: OMUser) -> OMUser:
+        if user.id <= 0:
+            user.id = max(self.users, default=0) + 1
+        self.users[user.id] = user
+        return user
+
+    def drop_sessions(self) -> None:
+        self.sessions.clear()
+        self._notify()
+
+    def expire_session(self, sid: str) -> None:
+        if self.sessions.pop(sid, None) is not None:
+            self.expired_sids.append(sid)
+        self._notify()
+
+    def login_sid(self) -> str:
+        return self._new_session(self.api_user).sid
+
+    def count(self, path_prefix: str, method: str | None = None) -> int:
+        return sum(
+            1
+            for r in self.requests
+            if r.path.startswith(path_prefix) and (method is None or r.method == method.upper())
+        )
+
+    async def wait_until(
+        self,
+        predicate: Callable[[], bool],
+        timeout: float = 5.0,
+    ) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                last = [(r.method, r.path, r.status) for r in self.requests[-5:]]
+                raise TimeoutError(
+                    f"OMSimulator.wait_until: {getattr(predicate, '__name__', predicate)!r} still false after "
+                    f"{timeout}s; {len(self.requests)} requests (last: {last}), {len(self.sessions)} sessions, "
+                    f"{len(self.joins)} joins, expired_sids={self.expired_sids}"
+                )
+            event = self._changed
+            # Woken by every request/state change; the 50 ms cap also lets time-only predicates make progress.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), min(remaining, 0.05))
+
+    async def open_join_url(self, url: str) -> Join | None:
+        parts = urlsplit(url)
+        if parts.hostname not in ("127.0.0.1", "localhost") or parts.port != self.port:
+            raise ValueError(f"{url!r} does not point at this simulator ({self.base_url})")
+        token = uuid.uuid4().hex
+        async with httpx.AsyncClient(timeout=10.0 + self.latency) as client:
+            resp = await client.get(url, headers={_BROWSER_HEADER: token})
+        resp.raise_for_status()
+        return self._browser_joins.pop(token, None)
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def _new_session(self, user: OMUser) -> Session:
+        now = time.monotonic()
+        s = Session(sid=str(uuid.uuid4()), user_id=user.id, created=now, refreshed=now)
+        self.sessions[s.sid] = s
+        self._notify()
+        return s
+
+    def _idle(self, s: Session, now: float) -> bool:
+        # CleanupJob deletes refreshed < now - timeout AND permanent = false (REF §5).
+        return not s.permanent and now - s.refreshed > self.idle_timeout
+
+    def _expire(self, sid: str) -> None:
+        del self.sessions[sid]
+        self.expired_sids.append(sid)
+        self._notify()
+
+    def _check(self, sid: str | None) -> Session | None:
+        """sessionDao.check: find + refresh (REF §5). Idle expiry is applied lazily here as well."""
+        s = self.sessions.get(sid) if sid else None
+        if s is None:
+            return None
+        now = time.monotonic()
+        if self._idle(s, now):
+            self._expire(s.sid)
+            return None
+        s.refreshed = now
+        return s
+
+    def _perform(self, request: web.Request, right: str) -> Session | web.Response:
+        # BaseWebService.performCall (REF §3, §5): sid from the QUERY only; refresh first, then a plain set-membership
+        # right check on the SID's *current* user. Both failures are the same 500 error.notallowed.
+        s = self._check(request.query.get("sid"))
+        user = self.users.get(s.user_id) if s is not None else None
+        if s is None or user is None or right not in user.rights:
+            return _result("error.notallowed", ok=False, status=500)
+        return s
+
+    async def _cleanup_loop(self) -> None:
+        kick = self._kick
+        assert kick is not None
+        last_run = time.monotonic()
+        while True:
+            interval = self.cleanup_interval
+            if interval is None:
+                interval = min(300.0, self.idle_timeout / 4)
+            wait = last_run + max(interval, 0.01) - time.monotonic()
+            if wait > 0:
+                kick.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(kick.wait(), wait)
+                continue  # re-read the knobs: a kick means they changed
+            last_run = time.monotonic()
+            for sid in [sid for sid, s in self.sessions.items() if self._idle(s, last_run)]:
+                self._expire(sid)
+            self._notify()
+
+    async def _read_form(self, request: web.Request) -> dict[str, str]:
+        # CXF reads @FormParam from urlencoded or multipart bodies only (REF §2.3); a JSON body yields nothing.
+        if request.method != "POST" or request.content_type not in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            return {}
+        data = await request.post()
+        form: dict[str, str] = {}
+        for key, value in data.items():
+            if key in form:
+                continue  # JAX-RS takes the first value
+            if isinstance(value, str):
+                form[key] = value
+            elif isinstance(value, bytes | bytearray):
+                form[key] = value.decode("utf-8", "replace")
+            else:  # a multipart part sent with a filename: CXF still hands its text to @FormParam
+                form[key] = value.file.read().decode("utf-8", "replace")
+        return form
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
+        path = request.path[len(BASE) :] if request.path.startswith(BASE) else request.path
+        rec = RequestRecord(
+            method=request.method,
+            path=path,
+            query={k: request.query.get(k, "") for k in request.query},
+            form={},
+            status=0,
+            t_start=time.monotonic(),
+            t_end=0.0,
+            content_type=request.content_type,
+        )
+        rec.form = await self._read_form(request)
+        request[_FORM] = rec.form
+        self.requests.append(rec)
+        self._notify()
+        is_login = path == "/services/user/login"
+        if is_login:  # a login "in progress" includes latency and the bad-password penalty
+            self.concurrent_logins += 1
+            self.max_concurrent_logins = max(self.max_concurrent_logins, self.concurrent_logins)
+        try:
+            if self.latency > 0:
+                await asyncio.sleep(self.latency)
+            resp: web.StreamResponse = await handler(request)
+            rec.status = resp.status
+            return resp
+        except web.HTTPException as exc:
+            rec.status = exc.status
+            raise
+        finally:
+            if is_login:
+                self.concurrent_logins -= 1
+            rec.t_end = time.monotonic()
+            self._notify()
+
+    # ------------------------------------------------------------ /services/info (REF §7 InfoWebService)
+
+    async def _info_version(self, request: web.Request) -> web.Response:
+        # No SID: does not keep a SID alive (REF §5).
+        info = {"version": self.version, "revision": "abc1234", "buildDate": "2026-07-13T10:00:00Z"}
+        return _json({"info": _jettison(info)})
+
+    async def _info_health(self, request: web.Request) -> web.Response:
+        return _json({"health": _jettison(dict(self.health))})
+
+    # ------------------------------------------------------------ /services/user (REF §4, §5, §6, §7)
+
+    def _major(self) -> int:
+        m = re.match(r"\d+", self.version)
+        return int(m.group()) if m else 0
+
+    async def _login(self, request: web.Request) -> web.Response:
+        # 9.0 moved login to POST + form (CVE-2026-34020); <= 8.x is GET + query. The other verb has no resource
+        # method -> 405 (REF §7, §12.3).
+        post = self._major() >= 9
+        if request.method != ("POST" if post else "GET"):
+            raise web.HTTPMethodNotAllowed(request.method, ["POST" if post else "GET"])
+        params: dict[str, str] = request[_FORM] if post else dict(request.query)
+        name = (params.get("user") or "").strip().lower()
+        # getUserByLoginOrEmail: type USER only, login or email, case-insensitive + trimmed (REF §4, 7.2+).
+        user = next(
+            (
+                u
+                for u in self.users.values()
+                if u.type == "USER" and name and name in (u.login.lower(), u.email.lower())
+            ),
+            None,
+        )
+        if user is None or user.password is None or params.get("pass") != user.password:
+            if post:  # UserDao.badPwdPenalty, added in 9.0.0 (REF §4)
+                await asyncio.sleep(random.uniform(*self.bad_password_delay))
+            return _result("error.bad.credentials", ok=False)
+        # Order as in UserDao.login: password, then LOGIN right, then group (REF §4). Always HTTP 200.
+        if "LOGIN" not in user.rights:
+            return _result("error.notactivated", ok=False)
+        if not user.groups:
+            return _result("error.nogroup", ok=False)
+        self.login_count += 1
+        return _result(self._new_session(user).sid)
+
+    async def _user_hash(self, request: web.Request) -> web.Response:
+        form: dict[str, str] = request[_FORM]
+        # Form params are converted before the method runs, so bad JSON is a 400 even with a bad SID (REF §2.3).
+        try:
+            user = _external_user(form["user"]) if "user" in form else None
+            options = _room_options(form["options"]) if "options" in form else None
+        except _BadParam as exc:
+            return web.Response(status=400, text=f"Bad Request: {exc}")
+        s = self._perform(request, "SOAP")
+        if not isinstance(s, Session):
+            return s
+        if user is None:  # e.g. a JSON request body: @FormParam user is null (REF §2.3)
+            return _npe("org.apache.openmeetings.db.dto.user.ExternalUserDTO.getExternalId()", "user")
+        if not user["externalId"] or not user["externalType"]:
+            return _result("externalId and/or externalType are not set", ok=False)  # HTTP 200 (REF §3)
+        if options is None:
+            return _npe("org.apache.openmeetings.db.dto.room.RoomOptionsDTO.getRoomId()", "options")
+        # SOAPLoginDao.addSOAPLogin: no check that the room exists (REF §6).
+        soap = SoapLogin(
+            hash=str(uuid.uuid4()),
+            session_sid=s.sid,
+            room_id=options["roomId"],
+            external_room_id=options["externalRoomId"] or "",
+            external_type=options["externalType"] or "",
+            moderator=options["moderator"],
+            allow_same_url=options["allowSameURLMultipleTimes"],
+            recording_id=options["recordingId"],
+        )
+        self.hashes[soap.hash] = soap
+        if soap.allow_same_url:
+            s.permanent = True  # never cleaned up (REF §5 "Permanent SIDs")
+        # The external user lives on the SID, last call wins: every hash of this SID signs in as this user (REF §5).
+        s.xml = user
+        self._notify()
+        return _result(soap.hash)
+
+    # ------------------------------------------------------------ /services/room (REF §7 RoomWebService)
+
+    def _room_dto(self, room: Room) -> dict[str, Any]:
+        dto = {
+            "id": room.id,
+            "name": room.name,
+            "comment": "",
+            "type": room.type,
+            "capacity": room.capacity,
+            "appointment": False,
+            "isPublic": room.is_public,  # not "public" as the generated spec says (REF §2.2)
+            "demo": False,
+            "closed": False,
+            "externalId": room.external_id,
+            "externalType": room.external_type,
+            "moderated": False,
+            "waitModerator": False,
+            "allowUserQuestions": True,
+            "allowRecording": True,
+            "waitRecording": False,
+            "audioOnly": False,
+            "hiddenElements": list(room.hidden_elements),
+            "files": [],
+        }
+        return _jettison(dto)
+
+    async def _room_get(self, request: web.Request) -> web.Response:
+        rid = _path_long(request.match_info["id"])
+        if rid is None:
+            raise web.HTTPNotFound()
+        s = self._perform(request, "SOAP")
+        if not isinstance(s, Session):
+            return s
+        room = self.rooms.get(rid)
+        if room is None:  # new RoomDTO(null) -> NPE -> 500 (REF §7)
+            return _npe("org.apache.openmeetings.db.entity.room.Room.getId()", "r")
+        return _json({"roomDTO": self._room_dto(room)})
+
+    async def _room_public(self, request: web.Request) -> web.Response:
+        rtype = request.match_info["type"]
+        # Room.Type.valueOf runs BEFORE performCall: unmapped IllegalArgumentException, a Tomcat HTML 500, and the
+        # SID is neither checked nor refreshed (REF §3).
+        if rtype not in ROOM_TYPES:
+            return web.Response(status=500, text=_TOMCAT_500.format(t=html.escape(rtype)), content_type="text/html")
+        s = self._perform(request, "ROOM")
+        if not isinstance(s, Session):
+            return s
+        rooms = [self._room_dto(r) for r in self.rooms.values() if r.is_public and r.type == rtype]
+        return _json({"roomDTO": rooms})  # top-level list: always an array (REF §2.2)
+
+    async def _room_count(self, request: web.Request) -> web.Response:
+        rid = _path_long(request.match_info["roomid"])
+        if rid is None:
+            raise web.HTTPNotFound()
+        s = self._perform(request, "SOAP")
+        if not isinstance(s, Session):
+            return s
+        # String.valueOf(count) -> Jettison makes it a JSON number (REF §2.2, §7).
+        return _result(str(sum(1 for j in self.joins if j.room_id == rid)))
+
+    async def _room_external(self, request: web.Request) -> web.Response:
+        rtype, ext_type, ext_id = (request.match_info[k] for k in ("type", "externaltype", "externalid"))
+        room_json: dict[str, Any] | None = None
+        if "room" in request.query:
+            # A failing @QueryParam conversion is a 404 in JAX-RS; RoomDTO.get demands a valid type.
+            try:
+                room_json = _parse_obj(request.query["room"])
+            except _BadParam as exc:
+                raise web.HTTPNotFound() from exc
+            if room_json.get("type") not in ROOM_TYPES:
+                raise web.HTTPNotFound()
+        s = self._perform(request, "SOAP")
+        if not isinstance(s, Session):
+            return s
+        if rtype not in ROOM_TYPES:  # valueOf inside performCall -> ServiceException text (REF §7)
+            msg = f"No enum constant org.apache.openmeetings.db.entity.room.Room.Type.{rtype}"
+            return _result(msg, ok=False, status=500)
+        for room in self.rooms.values():
+            if room.type == rtype and room.external_type == ext_type and room.external_id == ext_id:
+                return _json({"roomDTO": self._room_dto(room)})
+        if room_json is None:
+            return web.Response(status=204)  # null entity (REF §3)
+        room = Room(
+            id=max(self.rooms, default=0) + 1,
+            name=_opt_string(room_json, "name", "") or "",
+            type=room_json["type"],
+            is_public=_opt_bool(room_json, "isPublic"),
+            external_id=ext_id,
+            external_type=ext_type,
+            capacity=_opt_long(room_json, "capacity") or 4,
+        )
+        self.add_room(room)
+        return _json({"roomDTO": self._room_dto(room)})
+
+    # ------------------------------------------------------------ /hash: the browser page (REF §6 "Using it")
+
+    async def _hash_page(self, request: web.Request) -> web.Response:
+        secure = request.query.get("secure", "").strip()
+        join = self._sign_in(secure, request.query.get("language", "")) if secure else None
+        if join is not None:
+            token = request.headers.get(_BROWSER_HEADER)
+            if token:
+                self._browser_joins[token] = join
+        if join is None or join.room_id is None:
+            # Room not found still signs the browser in (Join recorded, hash used, SID re-pointed) but shows the
+            # error (REF §6 "Failures a user sees").
+            return _denied_page()
+        name = html.escape(f"{join.user.firstname} {join.user.lastname}".strip())
+        return _page(
+            f"Room {join.room_id}",
+            f'<h1>Room {join.room_id}</h1><p id="user">{name}</p>'
+            f'<p id="moderator">{"true" if join.moderator else "false"}</p>',
+        )
+
+    def _sign_in(self, secure: str, language: str) -> Join | None:
+        # WebSession.signIn(secure, markUsed=true) (REF §6 steps 1-6). No same-browser reload rule: every request
+        # is treated as a new browser.
+        soap = self.hashes.get(secure)
+        if soap is None or (soap.used and not soap.allow_same_url):
+            return None
+        s = self._check(soap.session_sid)  # dead SID -> no xml -> fail: an unused hash dies with its SID
+        if s is None or s.xml is None:
+            return None
+        xml = s.xml
+        ext_id, ext_type = xml.get("externalId"), xml.get("externalType") or ""
+        if not ext_id:
+            return None
+        room: Room | None
+        if soap.external_room_id and soap.external_type:
+            room = next(
+                (
+                    r
+                    for r in self.rooms.values()
+                    if r.external_type == soap.external_type and r.external_id == soap.external_room_id
+                ),
+                None,
+            )
+        else:
+            room = self.rooms.get(soap.room_id) if soap.room_id is not None else None
+        user = next(
+            (
+                u
+                for u in self.users.values()
+                if u.type == "EXTERNAL" and u.external_id == ext_id and u.external_type == ext_type
+            ),
+            None,
+        )
+        if user is None:
+            user = self.add_user(
+                OMUser(
+                    id=0,
+                    login=xml.get("login") or "",
+                    password=None,
+                    rights={"ROOM"},
+                    type="EXTERNAL",
+                    groups={ext_type},
+                    firstname=xml.get("firstname") or "",
+                    lastname=xml.get("lastname") or "",
+                    email=xml.get("email") or "",
+                    picture_uri=xml.get("profilePictureUrl") or "",
+                    external_id=ext_id,
+                    external_type=ext_type,
+                )
+            )
+        else:  # only these three are updated on later sign-ins; login and email stay as first seen (REF §6 step 5)
+            user.firstname = xml.get("firstname") or ""
+            user.lastname = xml.get("lastname") or ""
+            user.picture_uri = xml.get("profilePictureUrl") or ""
+        soap.used = True
+        soap.use_date = time.monotonic()
+        # The creating SID now belongs to the external user (rights ROOM only): later SOAP calls on it fail (REF §5).
+        s.user_id = user.id
+        s.refreshed = time.monotonic()
+        lang = _path_long(language)  # Wicket toLong(-1); only >= 0 is applied (REF §6 "Join URL")
+        join = Join(
+            user=user,
+            room_id=room.id if room is not None else None,
+            moderator=soap.moderator,
+            language=lang if lang is not None and lang >= 0 else None,
+            hash=soap.hash,
+        )
+        self.joins.append(join)
+        self._notify()
+        return join
+
+
+# ---------------------------------------------------------------- standalone
+
+
+async def _serve(port: int, version: str, idle_timeout: float) -> None:
+    sim = OMSimulator(version=version, idle_timeout=idle_timeout)
+    await sim.start(port)
+    print(sim.base_url, flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await sim.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Apache OpenMeetings REST API simulator")
+    parser.add_argument("--port", type=int, default=5080)
+    parser.add_argument("--version", default="9.1.0")
+    parser.add_argument("--idle-timeout", type=float, default=1800.0)
+    args = parser.parse_args()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args.port, args.version, args.idle_timeout))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,339 @@
+"""A stand-in for Slack: the Web API methods the bot calls, response_url sinks, and a
+driver that sends signed slash commands and button clicks the way Slack does.
+
+Faults are knobs on the simulator (status codes, Retry-After, latency) so tests
+can make Slack misbehave the ways it really does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from aiohttp import web
+
+
+@dataclass
+class ApiCall:
+    method: str
+    params: dict[str, str]
+    authorization: str | None
+
+
+@dataclass
+class SlackUser:
+    id: str
+    name: str
+    team_id: str = "T0TEAM001"
+    enterprise_id: str | None = None
+    real_name: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    display_name: str = ""
+    email: str = ""
+    locale: str = "en-US"
+    is_admin: bool = False
+    is_owner: bool = False
+    image: str = ""
+
+    def users_info(self) -> dict[str, Any]:
+        profile: dict[str, Any] = {
+            "real_name": self.real_name,
+            "real_name_normalized": self.real_name,
+            "display_name": self.display_name,
+            "display_name_normalized": self.display_name,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "image_72": self.image or f"https://avatars.example.com/{self.id}_72.png",
+            "image_192": self.image or f"https://avatars.example.com/{self.id}_192.png",
+        }
+        if self.email:
+            profile["email"] = self.email
+        user: dict[str, Any] = {
+            "id": self.id,
+            "team_id": self.team_id,
+            "name": self.name,
+            "real_name": self.real_name,
+            "is_admin": self.is_admin,
+            "is_owner": self.is_owner,
+            "is_primary_owner": False,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+            "is_bot": False,
+            "locale": self.locale,
+            "profile": profile,
+        }
+        if self.enterprise_id:
+            user["enterprise_user"] = {"enterprise_id": self.enterprise_id, "id": self.id}
+        return user
+
+
+@dataclass
+class Sink:
+    """What one response_url received."""
+
+    token: str
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+
+class SlackSimulator:
+    def __init__(self, *, bot_token: str = "xoxb-test-token-0000") -> None:
+        self.bot_token = bot_token
+        self.users: dict[str, SlackUser] = {}
+        self.calls: list[ApiCall] = []
+        self.sinks: dict[str, Sink] = {}
+        # knobs
+        self.users_info_status = 200
+        self.users_info_error: str | None = None
+        self.retry_after: int | None = None
+        self.latency = 0.0
+        self.response_status = 200
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "/api/"
+
+    def add_user(self, user: SlackUser) -> SlackUser:
+        self.users[user.id] = user
+        return user
+
+    def new_response_url(self) -> tuple[str, Sink]:
+        token = secrets.token_hex(8)
+        sink = Sink(token)
+        self.sinks[token] = sink
+        return f"{self.base_url}/actions/{token}", sink
+
+    def count(self, method: str) -> int:
+        return sum(1 for call in self.calls if call.method == method)
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        async def wait() -> None:
+            async with self._changed:
+                await self._changed.wait_for(predicate)
+
+        try:
+            await asyncio.wait_for(wait(), timeout)
+        except TimeoutError:
+            raise TimeoutError(f"Slack simulator: condition not met within {timeout} s") from None
+
+    async def next_message(self, sink: Sink, index: int = 0, timeout: float = 5.0) -> dict[str, Any]:
+        await self.wait_until(lambda: len(sink.messages) > index, timeout)
+        return sink.messages[index]
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # -- server -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/actions/{token}", self._response_url)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await site.start()
+        if not self.port:
+            self.port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = dict(request.query)
+        if request.method == "POST" and request.can_read_body:
+            if request.content_type == "application/json":
+                params.update({k: str(v) for k, v in (await request.json()).items()})
+            else:
+                params.update({k: str(v) for k, v in (await request.post()).items()})
+        auth = request.headers.get("Authorization")
+        self.calls.append(ApiCall(method, params, auth))
+        await self._notify()
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        if auth != f"Bearer {self.bot_token}" and params.get("token") != self.bot_token:
+            return web.json_response({"ok": False, "error": "not_authed"})
+        if method == "auth.test":
+            return web.json_response(
+                {"ok": True, "team_id": "T0TEAM001", "user_id": "UBOT", "bot_id": "BBOT", "team": "Acme"}
+            )
+        if method == "users.info":
+            return self._users_info(params)
+        return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+
+    def _users_info(self, params: dict[str, str]) -> web.Response:
+        if self.retry_after is not None:
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(self.retry_after)}
+            )
+        if self.users_info_status != 200:
+            return web.Response(status=self.users_info_status, text="upstream error")
+        if self.users_info_error:
+            return web.json_response({"ok": False, "error": self.users_info_error})
+        user = self.users.get(params.get("user", ""))
+        if user is None:
+            return web.json_response({"ok": False, "error": "user_not_found"})
+        info = user.users_info()
+        if params.get("include_locale") != "true":
+            info.pop("locale", None)
+        return web.json_response({"ok": True, "user": info})
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        sink = self.sinks.get(request.match_info["token"])
+        if sink is None:
+            return web.Response(status=404, text="no_such_response_url")
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        if self.response_status != 200:
+            return web.Response(status=self.response_status, text="error")
+        sink.messages.append(await request.json())
+        await self._notify()
+        return web.Response(text="ok")
+
+
+def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    """Slack's v0 request signature over ``v0:<timestamp>:<body>``."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+@dataclass
+class Sent:
+    ack: httpx.Response
+    sink: Sink
+    elapsed: float
+
+
+class SlackDriver:
+    """Sends what Slack sends to a bot's request URL, signed with the app's signing secret."""
+
+    def __init__(self, slack: SlackSimulator, events_url: str, signing_secret: str, http: httpx.AsyncClient) -> None:
+        self.slack = slack
+        self.events_url = events_url
+        self.signing_secret = signing_secret
+        self.http = http
+
+    def command_body(self, user: SlackUser, text: str, *, channel: str = "C0CHANNEL1") -> tuple[str, Sink]:
+        response_url, sink = self.slack.new_response_url()
+        fields = {
+            "token": "legacy-verification-token",
+            "team_id": user.team_id,
+            "team_domain": "acme",
+            "channel_id": channel,
+            "channel_name": "general",
+            "user_id": user.id,
+            "user_name": user.name,
+            "command": "/meet",
+            "text": text,
+            "api_app_id": "A0APP0001",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": f"{secrets.randbelow(10**9)}.{secrets.randbelow(10**9)}",
+        }
+        if user.enterprise_id:
+            fields["enterprise_id"] = user.enterprise_id
+            fields["enterprise_name"] = "Acme Grid"
+        return urlencode(fields), sink
+
+    async def post(self, body: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        return await self.http.post(
+            self.events_url, content=body, headers=headers or sign(self.signing_secret, body), timeout=10
+        )
+
+    async def command(self, user: SlackUser, text: str = "", **kwargs: Any) -> Sent:
+        body, sink = self.command_body(user, text, **kwargs)
+        start = time.perf_counter()
+        ack = await self.post(body)
+        return Sent(ack, sink, time.perf_counter() - start)
+
+    def click_body(self, user: SlackUser, message: dict[str, Any]) -> tuple[str, Sink]:
+        button = join_button(message)
+        response_url, sink = self.slack.new_response_url()
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": user.team_id},
+            "api_app_id": "A0APP0001",
+            "token": "legacy-verification-token",
+            "container": {
+                "type": "message",
+                "message_ts": f"{time.time():.6f}",
+                "channel_id": "C0CHANNEL1",
+                "is_ephemeral": True,
+            },
+            "trigger_id": f"{secrets.randbelow(10**9)}.{secrets.randbelow(10**9)}",
+            "team": {"id": user.team_id, "domain": "acme"},
+            "enterprise": {"id": user.enterprise_id, "name": "Acme Grid"} if user.enterprise_id else None,
+            "is_enterprise_install": False,
+            "channel": {"id": "C0CHANNEL1", "name": "general"},
+            "response_url": response_url,
+            "actions": [
+                {
+                    "action_id": button["action_id"],
+                    "block_id": "join",
+                    "text": button["text"],
+                    "value": button.get("value", ""),
+                    "style": "primary",
+                    "type": "button",
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        return urlencode({"payload": json.dumps(payload)}), sink
+
+    async def click(self, user: SlackUser, message: dict[str, Any]) -> Sent:
+        body, sink = self.click_body(user, message)
+        start = time.perf_counter()
+        ack = await self.post(body)
+        return Sent(ack, sink, time.perf_counter() - start)
+
+
+def join_button(message: dict[str, Any]) -> dict[str, Any]:
+    for block in message.get("blocks", []):
+        if block.get("type") == "actions":
+            for element in block.get("elements", []):
+                if element.get("type") == "button" and element.get("url"):
+                    return element
+    raise AssertionError(f"no join button in message: {json.dumps(message)[:500]}")
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """Everything a person reads in a message: fallback text and every block's text."""
+    parts = [str(message.get("text", ""))]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                parts.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(message.get("blocks", []))
+    return "\n".join(parts)

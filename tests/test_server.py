@@ -1,0 +1,138 @@
+"""The served app itself: health check, start-up settings, the Procfile line."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import httpx
+
+from bot.config import Config
+from tests.conftest import RunningBot, bot_env
+from tests.simulators.om import OMSimulator
+from tests.simulators.slack import SlackSimulator
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def test_healthz_is_200_when_om_answers_and_the_pool_is_filled(bot: RunningBot, om: OMSimulator) -> None:
+    await om.wait_until(lambda: bot.context.pool.status().fresh > 0)
+    response = await bot.healthz()
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok" and body["openmeetings"] == "ok"
+    for sid in om.sessions:
+        assert sid not in response.text
+
+
+async def test_healthz_is_503_with_a_reason_when_om_is_down(bot: RunningBot, om: OMSimulator) -> None:
+    await om.stop()
+    response = await bot.healthz()
+    assert response.status_code == 503
+    assert response.json()["openmeetings"] == "unreachable"
+    assert "not reachable" in response.json()["reason"]
+
+
+def test_procfile_serves_the_app_on_port() -> None:
+    line = (ROOT / "Procfile").read_text().strip().splitlines()
+    web = [entry for entry in line if entry.startswith("web:")]
+    assert web == ["web: python -m bot"]
+
+
+async def test_python_m_bot_starts_serves_healthz_and_stops_on_sigterm(om: OMSimulator, slack: SlackSimulator) -> None:
+    """What the Procfile's web line does, as a real process reading its settings from the environment."""
+    port = _free_port()
+    env = {**os.environ, **bot_env(om, slack), "PORT": str(port)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=str(ROOT),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert await _poll_health(port, proc) == 200
+    finally:
+        proc.terminate()
+        _, err = await asyncio.wait_for(proc.communicate(), 10)
+    assert proc.returncode == 0, err.decode()
+    assert "bot stopped" in err.decode()
+    assert om.api_user.password not in err.decode()
+
+
+async def test_missing_setting_stops_start_up_with_one_line_naming_it(
+    om: OMSimulator, slack: SlackSimulator, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in {**os.environ, **bot_env(om, slack)}.items() if k != "OPENMEETINGS_URL"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=str(tmp_path),
+        env={**env, "PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 2
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1 and "OPENMEETINGS_URL" in lines[0]
+
+
+def test_config_reads_every_setting() -> None:
+    config = Config.from_env(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "s",
+            "OPENMEETINGS_URL": "https://om.example.org/openmeetings/",
+            "OPENMEETINGS_USER": "u",
+            "OPENMEETINGS_PASSWORD": "p",
+            "SLACK_API_URL": "http://127.0.0.1:9/api",
+            "OPENMEETINGS_SESSION_TIMEOUT": "900",
+            "JOIN_LINK_TTL": "7200",
+            "OPENMEETINGS_VERIFY_TLS": "false",
+            "OPENMEETINGS_EXTERNAL_TYPE": "corp",
+            "OPENMEETINGS_LANGUAGE": "2",
+            "MEET_DEFAULT_ROOM": "room-7",
+            "MEET_MODERATORS": "U1,U2",
+            "MEET_ADMINS_ARE_MODERATORS": "yes",
+            "PORT": "8080",
+        }
+    )
+    assert config.openmeetings_url == "https://om.example.org/openmeetings"
+    assert config.slack_api_url == "http://127.0.0.1:9/api/"
+    assert (config.session_timeout, config.join_link_ttl, config.verify_tls) == (900, 7200, False)
+    assert (config.external_type, config.language, config.default_room) == ("corp", 2, 7)
+    assert config.moderators == frozenset({"U1", "U2"}) and config.admins_are_moderators
+    assert config.port == 8080
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _poll_health(port: int, proc: asyncio.subprocess.Process) -> int:
+    """Waits for the process to serve /healthz 200 (the pool fills in the background)."""
+    async with httpx.AsyncClient() as client:
+        deadline = asyncio.get_running_loop().time() + 20
+        last = 0
+        while asyncio.get_running_loop().time() < deadline:
+            if proc.returncode is not None:
+                raise AssertionError("bot exited early")
+            try:
+                response = await client.get(f"http://127.0.0.1:{port}/healthz")
+                last = response.status_code
+                if last == 200:
+                    return last
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+        return last
