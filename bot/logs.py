@@ -18,5 +18,10 @@ def setup_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    quiet_chatty_loggers()
+
+
+def quiet_chatty_loggers() -> None:
+    """Called by every app build too, so no way of starting the bot can log a SID or password."""
     for name in _QUIET:
-        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -14,6 +14,7 @@ from om import (
     OMMissingRightError,
     OMNotAllowedError,
     OMNotFoundError,
+    OMTimeoutError,
     OMTLSError,
     OMUnreachableError,
     RoomOptions,
@@ -30,6 +31,7 @@ from .slack_api import SlackAPI
 log = logging.getLogger(__name__)
 
 UNREACHABLE = "OpenMeetings is not reachable right now. Please try again in a minute."
+TIMED_OUT = "OpenMeetings is not reachable: it did not answer in time. Please try again in a minute."
 LOGIN_REFUSED = (
     "OpenMeetings refused the bot's own login, so I can't open rooms right now. "
     "Please ask your Slack admin to check the bot's OpenMeetings account."
@@ -97,7 +99,7 @@ class MeetService:
             return UNREACHABLE
         if isinstance(exc, OMUnreachableError):
             log.warning("meet: %s", exc)
-            return UNREACHABLE
+            return TIMED_OUT if isinstance(exc, OMTimeoutError) else UNREACHABLE
         if isinstance(exc, OMAuthError):
             log.error("meet: %s; check OPENMEETINGS_USER and OPENMEETINGS_PASSWORD", exc)
             return LOGIN_REFUSED

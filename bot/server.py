@@ -15,6 +15,7 @@ from om import OMError
 from .app import build_app
 from .config import Config
 from .context import Context
+from .logs import quiet_chatty_loggers
 from .scheduler import build_scheduler
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ MAX_BODY = 512 * 1024
 
 
 def create_web_app(config: Config) -> web.Application:
+    quiet_chatty_loggers()
     web_app = web.Application(client_max_size=MAX_BODY)
     context = Context.build(config)
     web_app[CONTEXT] = context

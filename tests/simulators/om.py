@@ -16,6 +16,7 @@ import html
 import json
 import random
 import re
+import ssl
 import time
 import uuid
 from collections.abc import Callable
@@ -322,12 +323,17 @@ class OMSimulator:
         self._cleanup_task: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
         self._browser_joins: dict[str, Join] = {}
+        self._ssl: ssl.SSLContext | None = None
+        # Fault injection: a callable that may answer a request in OM's place (an HTML error page,
+        # broken JSON, a proxy's 502...). It sees the request after it is recorded.
+        self.fault: Callable[[web.Request], web.StreamResponse | None] | None = None
 
     # ------------------------------------------------------------ lifecycle
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{BASE}"
+        scheme = "https" if self._ssl is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{BASE}"
 
     @property
     def api_user(self) -> OMUser:
@@ -359,9 +365,11 @@ class OMSimulator:
         if self._kick is not None:
             self._kick.set()
 
-    async def start(self, port: int = 0) -> None:
+    async def start(self, port: int = 0, ssl_context: ssl.SSLContext | None = None) -> None:
         if self._runner is not None:
             return
+        if ssl_context is not None:
+            self._ssl = ssl_context
         self._changed = asyncio.Event()  # bind to the loop we are started in
         self._kick = asyncio.Event()
         app = web.Application(middlewares=[self._middleware])
@@ -380,7 +388,7 @@ class OMSimulator:
         # Short shutdown_timeout: stop() must look like "OM went down", not wait for slow handlers.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", port or self.port)
+        site = web.TCPSite(self._runner, "127.0.0.1", port or self.port, ssl_context=self._ssl)
         await site.start()
         server = getattr(site, "_server", None)
         if server is not None and server.sockets:
@@ -460,7 +468,8 @@ class OMSimulator:
         if parts.hostname not in ("127.0.0.1", "localhost") or parts.port != self.port:
             raise ValueError(f"{url!r} does not point at this simulator ({self.base_url})")
         token = uuid.uuid4().hex
-        async with httpx.AsyncClient(timeout=10.0 + self.latency) as client:
+        # The "browser" trusts whatever certificate the simulator serves; TLS is tested on the bot side.
+        async with httpx.AsyncClient(timeout=10.0 + self.latency, verify=False) as client:  # noqa: S501
             resp = await client.get(url, headers={_BROWSER_HEADER: token})
         resp.raise_for_status()
         return self._browser_joins.pop(token, None)
@@ -569,7 +578,8 @@ class OMSimulator:
         try:
             if self.latency > 0:
                 await asyncio.sleep(self.latency)
-            resp: web.StreamResponse = await handler(request)
+            injected = self.fault(request) if self.fault is not None else None
+            resp: web.StreamResponse = injected if injected is not None else await handler(request)
             rec.status = resp.status
             return resp
         except web.HTTPException as exc:
