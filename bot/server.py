@@ -77,9 +77,12 @@ async def healthz(request: web.Request) -> web.Response:
     except (OMError, TimeoutError) as exc:
         body["openmeetings"] = "unreachable"
         problems.append(str(exc) if isinstance(exc, OMError) else "OpenMeetings did not answer in time")
-    if status.auth_blocked_for > 0 or (status.last_error and status.fresh == 0):
-        problems.append(status.last_error or "OpenMeetings login fails")
-    elif status.fresh == 0:
+    if status.auth_blocked_for > 0:
+        problems.append(status.last_error or "OpenMeetings refused the bot's login")
+    elif status.fresh == 0 and status.last_error:
+        problems.append(status.last_error)
+    elif status.fresh == 0 and status.logins == 0:
+        # A burst may drain the pool for a moment; that is busy, not broken.
         problems.append("no OpenMeetings session is ready yet")
     if problems:
         body["status"] = "unhealthy"

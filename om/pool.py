@@ -269,6 +269,7 @@ class SessionPool:
         if auth.error is not None:
             log.info("om login works again")
         self._auth = _AuthState()
+        self.last_error = None
         self._stats.logins += 1
         now = self._clock()
         return _Session(sid, now, now)
