@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from aiohttp import web
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 from .config import Config, ConfigError
 from .logs import setup_logging
@@ -13,7 +13,8 @@ from .server import create_web_app
 
 
 def main() -> int:
-    load_dotenv()
+    # The .env of the directory the bot is started in, not one found by walking up from this file.
+    load_dotenv(find_dotenv(usecwd=True))
     try:
         config = Config.from_env()
     except ConfigError as exc:

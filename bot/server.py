@@ -43,6 +43,10 @@ async def _lifecycle(web_app: web.Application) -> Any:
     context = web_app[CONTEXT]
     scheduler = build_scheduler(context.pool)
     scheduler.start()
+    if not context.config.verify_tls:
+        log.warning("OPENMEETINGS_VERIFY_TLS=false: the OpenMeetings certificate is not checked (testing only)")
+        if context.config.ca_bundle:
+            log.warning("OPENMEETINGS_CA_BUNDLE is ignored while OPENMEETINGS_VERIFY_TLS=false")
     log.info(
         "bot started: openmeetings=%s pool_size=%d session_timeout=%ss join_link_ttl=%ss",
         context.config.openmeetings_url,

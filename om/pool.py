@@ -41,7 +41,7 @@ T = TypeVar("T")
 # cap: each wrong-password try costs OM (and us) 6-16 s, and OM may lock accounts.
 AUTH_BACKOFF_START = 15.0
 AUTH_BACKOFF_MAX = 300.0
-# A room looked up is trusted this long; the scheduler refreshes the ones in use.
+# A room looked up is trusted this long, so a deleted room may still get links for a few minutes.
 ROOM_CACHE_TTL = 300.0
 MISSING_ROOM_TTL = 60.0
 

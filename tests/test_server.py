@@ -58,7 +58,11 @@ async def test_python_m_bot_starts_serves_healthz_and_stops_on_sigterm(om: OMSim
         assert await _poll_health(port, proc) == 200
     finally:
         proc.terminate()
-        _, err = await asyncio.wait_for(proc.communicate(), 10)
+        try:
+            _, err = await asyncio.wait_for(proc.communicate(), 10)
+        except TimeoutError:
+            proc.kill()
+            raise
     assert proc.returncode == 0, err.decode()
     assert "bot stopped" in err.decode()
     assert om.api_user.password not in err.decode()
@@ -77,7 +81,12 @@ async def test_missing_setting_stops_start_up_with_one_line_naming_it(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    _, err = await asyncio.wait_for(proc.communicate(), 20)
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), 20)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
     assert proc.returncode == 2
     lines = err.decode().strip().splitlines()
     assert len(lines) == 1 and "OPENMEETINGS_URL" in lines[0]
