@@ -1,36 +1,64 @@
-"""Block Kit messages. Pure: data in, the JSON body for a ``response_url`` out."""
+"""Block Kit messages. Pure: data in, the JSON body for a ``response_url`` out.
+
+Slack's limits shape these: 50 blocks a message, 3000 characters a section,
+75 a button label, 2000 a button value.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .command import quote
 
-JOIN_ACTION = "join_room"
+JOIN_ACTION = "join_room"  # the personal link button (has a url)
+PICK_ACTION = "pick_room"  # "give me my own link to this room" (lists, candidates, invitations)
+SHARE_ACTION = "share_room"
+PAGE_ACTION = "list_page"
+LIST_PAGE_SIZE = 20
+CANDIDATE_LIMIT = 20
 
 USAGE = (
     "*How to use /meet*\n"
     "• `/meet room-5` or `/meet 5`: a button that takes you into OpenMeetings room 5, as yourself\n"
-    "• `/meet`: the default room, if your admin has set one\n"
+    "• `/meet standup`: the room named “Standup” (any case, accents optional; part of the name is enough)\n"
+    "• `/meet`: this conversation's own room (or the default room, if your admin set one)\n"
+    "• `/meet list`: every room, with how many people are in it now\n"
+    "• `/meet standup share`: also invite the channel; whoever clicks gets their own link\n"
     "• `/meet help`: this help\n"
-    "The button is yours alone; it works once, then refreshes itself for the next click."
+    "Your button works once, then refreshes itself for the next click."
 )
 
 Message = dict[str, Any]
 
 
-def join_message(room_id: int, room_name: str, url: str, link_id: str) -> Message:
-    title = room_name.strip() or f"Room {room_id}"
-    label = _plain(f"Join {title}", 75)
-    value = json.dumps({"r": room_id, "l": link_id}, separators=(",", ":"))
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A room as the buttons carry it. Conversation rooms also carry the key OM keeps them by."""
+
+    room_id: int
+    name: str
+    external_id: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.name.strip() or f"Room {self.room_id}"
+
+    def value(self, **extra: Any) -> str:
+        data: dict[str, Any] = {"r": self.room_id}
+        if self.external_id:
+            data["x"] = self.external_id
+        data.update(extra)
+        return json.dumps(data, separators=(",", ":"))
+
+
+def join_message(target: Target, url: str, link_id: str, share_id: str) -> Message:
     return _ephemeral(
-        f"Join OpenMeetings room {room_id} ({title})",
+        f"Join {target.title} (OpenMeetings room {target.room_id})",
         [
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": f"*{_escape(title)}* (OpenMeetings room {room_id})"},
-            },
+            _section(f"*{_escape(target.title)}* (OpenMeetings room {target.room_id})"),
             {
                 "type": "actions",
                 "block_id": "join",
@@ -39,29 +67,89 @@ def join_message(room_id: int, room_name: str, url: str, link_id: str) -> Messag
                         "type": "button",
                         "action_id": JOIN_ACTION,
                         "style": "primary",
-                        "text": {"type": "plain_text", "text": label, "emoji": True},
+                        "text": _label(f"Join {target.title}"),
                         "url": url,
-                        "value": value,
-                    }
+                        "value": target.value(l=link_id),
+                    },
+                    {
+                        "type": "button",
+                        "action_id": SHARE_ACTION,
+                        "text": _label("Share in channel"),
+                        "value": target.value(s=share_id),
+                    },
                 ],
             },
-            {
-                "type": "context",
-                "elements": [{"type": "mrkdwn", "text": "Only you can see this. The link is yours: don't share it."}],
-            },
+            _context("Only you can see this. The link is yours alone: share the room with *Share in channel*."),
         ],
     )
+
+
+def invite_message(inviter_id: str, target: Target) -> Message:
+    """Posted in the channel: everyone sees it, and each clicker gets a link of their own."""
+    text = f"<@{inviter_id}> invites you to *{_escape(target.title)}* in OpenMeetings."
+    return {
+        "response_type": "in_channel",
+        "replace_original": False,
+        "text": f"Join {target.title} in OpenMeetings",
+        "blocks": [
+            _section(text),
+            {
+                "type": "actions",
+                "block_id": "invite",
+                "elements": [_pick_button(target, "Join", primary=True)],
+            },
+            _context("Clicking *Join* gets you your own link, under your own name."),
+        ],
+    }
+
+
+def candidates_message(query: str, rooms: Sequence[Target]) -> Message:
+    shown = rooms[:CANDIDATE_LIMIT]
+    blocks: list[dict[str, Any]] = [_section(f"Several rooms match {quote(query)}. Which one?")]
+    blocks += [_room_row(room, f"*{_escape(room.title)}* · room {room.room_id}", replace=True) for room in shown]
+    if len(rooms) > len(shown):
+        blocks.append(_context(f"{len(rooms) - len(shown)} more match: type more of the name."))
+    return _ephemeral(f"Several rooms match: pick one ({len(rooms)})", blocks)
+
+
+def no_match_message(query: str) -> Message:
+    text = f"No room is named {quote(query)}. `/meet list` shows every room.\n\n{USAGE}"
+    return _ephemeral(text, [_section(text)])
+
+
+def list_message(rooms: Sequence[Target], counts: Mapping[int, int | None], page: int) -> Message:
+    pages = max(1, -(-len(rooms) // LIST_PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = rooms[page * LIST_PAGE_SIZE : (page + 1) * LIST_PAGE_SIZE]
+    if not rooms:
+        return _ephemeral("No public rooms", [_section("OpenMeetings has no public rooms I can see.")])
+    header = f"*OpenMeetings rooms* ({len(rooms)})"
+    if pages > 1:
+        header += f" · page {page + 1} of {pages}"
+    blocks: list[dict[str, Any]] = [_section(header)]
+    for room in shown:
+        blocks.append(
+            _room_row(room, f"*{_escape(room.title)}* · room {room.room_id} · {_people(counts.get(room.room_id))}")
+        )
+    nav: list[dict[str, Any]] = []
+    if page > 0:
+        nav.append(_button(PAGE_ACTION, "← Previous", json.dumps({"p": page - 1})))
+    if page < pages - 1:
+        nav.append(_button(PAGE_ACTION, "Next →", json.dumps({"p": page + 1})))
+    if nav:
+        blocks.append({"type": "actions", "block_id": "pages", "elements": nav})
+    return _ephemeral(f"OpenMeetings rooms, page {page + 1} of {pages}", blocks)
 
 
 def usage_message(typed: str | None = None) -> Message:
     text = USAGE
     if typed is not None:
         text = f"Sorry, I didn't understand {quote(typed)}.\n\n{USAGE}"
-    return _ephemeral(text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+    return _ephemeral(text, [_section(text)])
 
 
 def error_message(text: str) -> Message:
-    return _ephemeral(text, [{"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {text}"}}])
+    return _ephemeral(text, [_section(f":warning: {text}")])
 
 
 def replacing(message: Message) -> Message:
@@ -69,13 +157,48 @@ def replacing(message: Message) -> Message:
     return {**message, "replace_original": True}
 
 
+def _room_row(room: Target, text: str, *, replace: bool = False) -> dict[str, Any]:
+    row = _section(text)
+    row["accessory"] = _pick_button(room, "Join", replace=replace)
+    return row
+
+
+def _pick_button(target: Target, label: str, *, primary: bool = False, replace: bool = False) -> dict[str, Any]:
+    button = _button(PICK_ACTION, label, target.value(m=1) if replace else target.value())
+    if primary:
+        button["style"] = "primary"
+    return button
+
+
+def _button(action_id: str, label: str, value: str) -> dict[str, Any]:
+    return {"type": "button", "action_id": action_id, "text": _label(label), "value": value}
+
+
+def _people(count: int | None) -> str:
+    if count is None:
+        return "people: unknown"
+    return "1 person in it" if count == 1 else f"{count} people in it"
+
+
 def _ephemeral(fallback: str, blocks: list[dict[str, Any]]) -> Message:
     return {"response_type": "ephemeral", "text": fallback, "blocks": blocks}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text, 3000)}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(text, 3000)}]}
+
+
+def _label(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": _cut(text, 75), "emoji": True}
 
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _plain(text: str, limit: int) -> str:
+def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -36,6 +36,7 @@ class Config:
     external_type: str = "slack"
     language: int = 1
     default_room: int | None = None
+    channel_rooms: bool = True
     moderators: frozenset[str] = frozenset()
     admins_are_moderators: bool = False
     port: int = 3000
@@ -60,6 +61,7 @@ class Config:
             external_type=source.text("OPENMEETINGS_EXTERNAL_TYPE", "slack"),
             language=source.integer("OPENMEETINGS_LANGUAGE", 1, low=1, high=999),
             default_room=source.room("MEET_DEFAULT_ROOM"),
+            channel_rooms=source.boolean("MEET_CHANNEL_ROOMS", True),
             moderators=source.id_list("MEET_MODERATORS"),
             admins_are_moderators=source.boolean("MEET_ADMINS_ARE_MODERATORS", False),
             port=source.integer("PORT", 3000, low=1, high=65535),

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import httpx
 
-from om import OMClient, SessionPool
+from om import OMClient, RoomDirectory, SessionPool
 
 from .config import Config
 from .meet import MeetService
+from .shares import ShareStore
 from .slack_api import SlackAPI
 
 
@@ -20,6 +21,7 @@ class Context:
     http: httpx.AsyncClient
     om: OMClient
     pool: SessionPool
+    rooms: RoomDirectory
     slack: SlackAPI
     meet: MeetService
 
@@ -36,8 +38,10 @@ class Context:
             link_ttl=config.join_link_ttl,
             max_concurrent_logins=config.max_concurrent_logins,
         )
+        rooms = RoomDirectory(pool)
         slack = SlackAPI(http, config.slack_api_url, config.slack_bot_token)
-        return cls(config, http, om, pool, slack, MeetService(config, pool, slack))
+        meet = MeetService(config, pool, rooms, slack, ShareStore())
+        return cls(config, http, om, pool, rooms, slack, meet)
 
     async def close(self) -> None:
         await self.pool.close()

@@ -41,7 +41,7 @@ def create_web_app(config: Config) -> web.Application:
 
 async def _lifecycle(web_app: web.Application) -> Any:
     context = web_app[CONTEXT]
-    scheduler = build_scheduler(context.pool)
+    scheduler = build_scheduler(context.pool, context.rooms)
     scheduler.start()
     if not context.config.verify_tls:
         log.warning("OPENMEETINGS_VERIFY_TLS=false: the OpenMeetings certificate is not checked (testing only)")

@@ -14,8 +14,9 @@ from .errors import (
     OMTLSError,
     OMUnreachableError,
 )
-from .models import ExternalUser, Health, Room, RoomOptions, ServerInfo
+from .models import ExternalUser, Health, Room, RoomDefinition, RoomOptions, ServerInfo
 from .pool import IssuedHash, PoolStatus, SessionPool
+from .rooms import RoomDirectory, match_rooms, normalize
 from .urls import join_url
 
 __all__ = [
@@ -36,8 +37,12 @@ __all__ = [
     "OMUnreachableError",
     "PoolStatus",
     "Room",
+    "RoomDefinition",
+    "RoomDirectory",
     "RoomOptions",
     "ServerInfo",
     "SessionPool",
     "join_url",
+    "match_rooms",
+    "normalize",
 ]

@@ -11,6 +11,7 @@ import asyncio
 import json
 import ssl
 from typing import Any, Final
+from urllib.parse import quote
 
 import httpx
 
@@ -26,7 +27,7 @@ from .errors import (
     OMTLSError,
     OMUnreachableError,
 )
-from .models import ExternalUser, Health, Room, RoomOptions, ServerInfo
+from .models import ExternalUser, Health, Room, RoomDefinition, RoomOptions, ServerInfo, as_list
 
 NOT_ALLOWED: Final = "error.notallowed"
 # OM 9 sleeps 6-16 s before it answers a wrong password (REFERENCE §4), so a login
@@ -123,6 +124,42 @@ class OMClient:
         # 500 with the exception text (REFERENCE §7), never as a 404.
         _service_result(response, "/room/{id}")
         raise OMNotFoundError(f"room {room_id} does not exist")
+
+    async def public_rooms(self, sid: str, room_type: str) -> list[Room]:
+        """``GET /room/public/{type}``; the type is case-sensitive (REFERENCE §7)."""
+        response = await self._request("GET", f"/room/public/{quote(room_type, safe='')}", params={"sid": sid})
+        if response.status_code != 200:
+            _service_result(response, "/room/public/{type}")
+            raise OMProtocolError(f"/room/public/{room_type} failed", response.status_code)
+        rooms = _unwrap(_decode(response, "/room/public/{type}"), "roomDTO")
+        return [Room.from_wire(r) for r in as_list(rooms) if isinstance(r, dict) and "id" in r]
+
+    async def room_count(self, sid: str, room_id: int) -> int:
+        """People in the room right now (``GET /room/count/{id}``)."""
+        response = await self._request("GET", f"/room/count/{int(room_id)}", params={"sid": sid})
+        ok, message = _service_result(response, "/room/count/{id}")
+        try:
+            return int(message) if ok else 0
+        except ValueError:
+            raise OMProtocolError("/room/count answered a non-number", response.status_code) from None
+
+    async def external_room(
+        self, sid: str, room_type: str, external_type: str, external_id: str, create: RoomDefinition | None = None
+    ) -> Room:
+        """The room keyed by (type, external type, external id); created from ``create`` when missing."""
+        path = "/room/{}/{}/{}".format(*(quote(part, safe="") for part in (room_type, external_type, external_id)))
+        params = {"sid": sid}
+        if create is not None:
+            params["room"] = create.to_wire(room_type)
+        response = await self._request("GET", path, params=params)
+        if response.status_code == 204:
+            raise OMNotFoundError("no such external room")
+        if response.status_code == 200:
+            room = _unwrap(_decode(response, "/room/{type}/{externaltype}/{externalid}"), "roomDTO")
+            if isinstance(room, dict) and "id" in room:
+                return Room.from_wire(room)
+        _service_result(response, "/room/{type}/{externaltype}/{externalid}")
+        raise OMProtocolError("/room/{type}/{externaltype}/{externalid} answered without a room", response.status_code)
 
     # -- plumbing ---------------------------------------------------------------
 

@@ -89,6 +89,30 @@ class Room:
 
 
 @dataclass(frozen=True, slots=True)
+class RoomDefinition:
+    """The ``RoomDTO`` sent to create a room; ``type`` is the path's, so it can't disagree."""
+
+    name: str
+    comment: str = ""
+    capacity: int = 50
+    is_public: bool = False
+
+    def to_wire(self, room_type: str) -> str:
+        body = {
+            "name": self.name,
+            "comment": self.comment,
+            "type": room_type,
+            "capacity": self.capacity,
+            "isPublic": self.is_public,
+            "appointment": False,
+            "moderated": False,
+            "allowUserQuestions": True,
+            "allowRecording": True,
+        }
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
 class ServerInfo:
     version: str
     revision: str = ""

@@ -31,7 +31,7 @@ from .errors import (
     OMNotAllowedError,
     OMNotFoundError,
 )
-from .models import ExternalUser, Room, RoomOptions
+from .models import ExternalUser, RoomOptions
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +41,6 @@ T = TypeVar("T")
 # cap: each wrong-password try costs OM (and us) 6-16 s, and OM may lock accounts.
 AUTH_BACKOFF_START = 15.0
 AUTH_BACKOFF_MAX = 300.0
-# A room looked up is trusted this long, so a deleted room may still get links for a few minutes.
-ROOM_CACHE_TTL = 300.0
-MISSING_ROOM_TTL = 60.0
 
 
 @dataclass(slots=True)
@@ -90,12 +87,6 @@ class _Stats:
 
 
 @dataclass(slots=True)
-class _RoomEntry:
-    room: Room | None
-    expires: float
-
-
-@dataclass(slots=True)
 class _AuthState:
     error: OMAuthError | None = None
     retry_at: float = 0.0
@@ -132,7 +123,6 @@ class SessionPool:
         self._admin: _Session | None = None
         self._admin_lock = asyncio.Lock()
         self._login_slots = asyncio.Semaphore(max_concurrent_logins)
-        self._rooms: dict[int, _RoomEntry] = {}
         self._auth = _AuthState()
         self._stats = _Stats()
         self._tasks = _Tasks()
@@ -189,25 +179,6 @@ class SessionPool:
         return True
 
     # -- lookups on the admin SID ---------------------------------------------------
-
-    async def room(self, room_id: int) -> Room:
-        """A room by id, cached; raises OMNotFoundError for a room that does not exist."""
-        now = self._clock()
-        entry = self._rooms.get(room_id)
-        if entry is None or entry.expires <= now:
-            entry = await self._lookup_room(room_id)
-        if entry.room is None:
-            raise OMNotFoundError(f"room {room_id} does not exist")
-        return entry.room
-
-    async def _lookup_room(self, room_id: int) -> _RoomEntry:
-        try:
-            room: Room | None = await self.with_admin(lambda sid: self.client.get_room(sid, room_id))
-            entry = _RoomEntry(room, self._clock() + ROOM_CACHE_TTL)
-        except OMNotFoundError:
-            entry = _RoomEntry(None, self._clock() + MISSING_ROOM_TTL)
-        self._rooms[room_id] = entry
-        return entry
 
     async def with_admin(self, call: Callable[[str], Awaitable[T]]) -> T:
         """Runs ``call(sid)`` on the lookup SID; on error.notallowed logs in once more and retries once."""
@@ -309,7 +280,6 @@ class SessionPool:
             self._fresh = deque(s for s in self._fresh if now - s.refreshed < self.max_fresh_age)
             self._stats.renewals += len(aged)
         self._drop_expired_links(now)
-        self._drop_expired_rooms(now)
         await self._keep_links_alive(now)
         try:
             await self.refill()
@@ -319,10 +289,6 @@ class SessionPool:
     def _drop_expired_links(self, now: float) -> None:
         for link_id in [k for k, link in self._links.items() if link.expires <= now]:
             del self._links[link_id]
-
-    def _drop_expired_rooms(self, now: float) -> None:
-        for room_id in [k for k, entry in self._rooms.items() if entry.expires <= now]:
-            del self._rooms[room_id]
 
     async def _keep_links_alive(self, now: float) -> None:
         due = [

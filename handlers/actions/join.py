@@ -1,30 +1,17 @@
-"""The Join button: ack the click, then swap the spent link for a fresh one."""
+"""Buttons on /meet's messages: the personal Join link, Join in lists and invitations, Share, paging."""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncApp
 
 from bot import blocks
 from bot.context import Context
-
-log = logging.getLogger(__name__)
+from handlers.replies import acked
 
 
 def register(app: AsyncApp, context: Context) -> None:
-    async def join(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        response_url = body.get("response_url")
-        if not isinstance(response_url, str) or not response_url:
-            return
-        try:
-            message = await context.meet.on_click(body)
-        except Exception:
-            log.exception("join: unexpected failure")
-            message = blocks.replacing(blocks.error_message("Something went wrong on my side. Run /meet again."))
-        if message is not None:
-            await context.slack.respond(response_url, message)
-
-    app.action(blocks.JOIN_ACTION)(join)
+    meet = context.meet
+    app.action(blocks.JOIN_ACTION)(acked(context, meet.on_join_click, "join"))
+    app.action(blocks.PICK_ACTION)(acked(context, meet.on_pick_click, "pick"))
+    app.action(blocks.SHARE_ACTION)(acked(context, meet.on_share_click, "share"))
+    app.action(blocks.PAGE_ACTION)(acked(context, meet.on_page_click, "page"))

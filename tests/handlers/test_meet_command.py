@@ -98,8 +98,8 @@ async def test_hot_path_is_one_om_request_once_the_pool_is_warm(
     assert [r for r in new if r.t_start <= hashes[0].t_start] == hashes
 
 
-@pytest.mark.parametrize("text", ["", "help", "HELP", "  ?  "])
-async def test_help_and_empty_show_usage(
+@pytest.mark.parametrize("text", ["help", "HELP", "  ?  "])
+async def test_help_shows_usage(
     bot: RunningBot, om: OMSimulator, slack: SlackSimulator, alice: SlackUser, text: str
 ) -> None:
     before = om.count("/services/user/hash")
@@ -128,6 +128,17 @@ async def test_unparsable_text_quotes_it_back_inert_with_usage(
     assert shown in text
     assert "/meet room-5" in text
     assert "<!channel>" not in text
+
+
+async def test_meet_alone_shows_usage_without_default_or_channel_rooms(
+    start_bot: StartBot, om: OMSimulator, slack: SlackSimulator, alice: SlackUser
+) -> None:
+    bot = await start_bot(MEET_CHANNEL_ROOMS="false")
+    sent = await bot.driver.command(alice, "")
+    message = await slack.next_message(sent.sink)
+    assert message["response_type"] == "ephemeral"
+    assert "/meet room-5" in message_text(message)
+    assert om.count("/services/user/hash") == 0
 
 
 async def test_meet_alone_uses_default_room(

@@ -35,21 +35,6 @@ async def test_refill_fills_to_size_and_each_hash_takes_its_own_sid(om: OMSimula
     await pool.close()
 
 
-async def test_lookup_sid_is_never_used_for_a_hash(om: OMSimulator, http: httpx.AsyncClient) -> None:
-    pool = make_pool(om, http, size=1)
-    room = await pool.room(2)
-    assert room.name == "Public Room 2"
-    lookup_sid = next(r.query["sid"] for r in om.requests if r.path == "/services/room/2")
-    for _ in range(3):
-        await pool.issue_hash(ALICE, RoomOptions(room_id=2))
-    assert all(h.session_sid != lookup_sid for h in om.hashes.values())
-    # Cached: a second look-up asks OM nothing.
-    before = len(om.requests)
-    await pool.room(2)
-    assert len(om.requests) == before
-    await pool.close()
-
-
 async def test_aged_fresh_sids_are_renewed_by_the_job(om: OMSimulator, http: httpx.AsyncClient) -> None:
     now = [1000.0]
     pool = make_pool(om, http, size=2, session_timeout=100.0, clock=lambda: now[0])

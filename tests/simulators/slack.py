@@ -238,14 +238,16 @@ class SlackDriver:
         self.signing_secret = signing_secret
         self.http = http
 
-    def command_body(self, user: SlackUser, text: str, *, channel: str = "C0CHANNEL1") -> tuple[str, Sink]:
+    def command_body(
+        self, user: SlackUser, text: str, *, channel: str = "C0CHANNEL1", channel_name: str = "general"
+    ) -> tuple[str, Sink]:
         response_url, sink = self.slack.new_response_url()
         fields = {
             "token": "legacy-verification-token",
             "team_id": user.team_id,
             "team_domain": "acme",
             "channel_id": channel,
-            "channel_name": "general",
+            "channel_name": channel_name,
             "user_id": user.id,
             "user_name": user.name,
             "command": "/meet",
@@ -271,9 +273,12 @@ class SlackDriver:
         ack = await self.post(body)
         return Sent(ack, sink, time.perf_counter() - start)
 
-    def click_body(self, user: SlackUser, message: dict[str, Any]) -> tuple[str, Sink]:
-        button = join_button(message)
+    def click_body(
+        self, user: SlackUser, message: dict[str, Any], button: dict[str, Any] | None = None
+    ) -> tuple[str, Sink]:
+        button = button or join_button(message)
         response_url, sink = self.slack.new_response_url()
+        in_channel = message.get("response_type") == "in_channel"
         payload = {
             "type": "block_actions",
             "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": user.team_id},
@@ -283,7 +288,7 @@ class SlackDriver:
                 "type": "message",
                 "message_ts": f"{time.time():.6f}",
                 "channel_id": "C0CHANNEL1",
-                "is_ephemeral": True,
+                "is_ephemeral": not in_channel,
             },
             "trigger_id": f"{secrets.randbelow(10**9)}.{secrets.randbelow(10**9)}",
             "team": {"id": user.team_id, "domain": "acme"},
@@ -305,8 +310,9 @@ class SlackDriver:
         }
         return urlencode({"payload": json.dumps(payload)}), sink
 
-    async def click(self, user: SlackUser, message: dict[str, Any]) -> Sent:
-        body, sink = self.click_body(user, message)
+    async def click(self, user: SlackUser, message: dict[str, Any], button: dict[str, Any] | None = None) -> Sent:
+        """Clicks ``button`` (default: the message's Join link button) as ``user``."""
+        body, sink = self.click_body(user, message, button)
         start = time.perf_counter()
         ack = await self.post(body)
         return Sent(ack, sink, time.perf_counter() - start)
@@ -319,6 +325,17 @@ def join_button(message: dict[str, Any]) -> dict[str, Any]:
                 if element.get("type") == "button" and element.get("url"):
                     return element
     raise AssertionError(f"no join button in message: {json.dumps(message)[:500]}")
+
+
+def buttons(message: dict[str, Any], action_id: str | None = None) -> list[dict[str, Any]]:
+    """Every button in the message (in block order), optionally only those with ``action_id``."""
+    found: list[dict[str, Any]] = []
+    for block in message.get("blocks", []):
+        candidates = list(block.get("elements", [])) if block.get("type") == "actions" else []
+        if isinstance(block.get("accessory"), dict):
+            candidates.append(block["accessory"])
+        found += [b for b in candidates if b.get("type") == "button"]
+    return [b for b in found if action_id is None or b.get("action_id") == action_id]
 
 
 def message_text(message: dict[str, Any]) -> str:

@@ -6,7 +6,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.command import DefaultRoom, JoinRoom, ShowHelp, Unparsed, parse, parse_room_ref, quote
+from bot.command import (
+    DefaultRoom,
+    FindRoom,
+    JoinRoom,
+    ListRooms,
+    ShowHelp,
+    Unparsed,
+    parse,
+    parse_room_ref,
+    quote,
+)
 
 
 @pytest.mark.parametrize(
@@ -22,12 +32,18 @@ from bot.command import DefaultRoom, JoinRoom, ShowHelp, Unparsed, parse, parse_
         (None, DefaultRoom()),
         ("help", ShowHelp()),
         ("Help", ShowHelp()),
-        ("room-0", Unparsed("room-0")),
-        ("room--5", Unparsed("room--5")),
-        ("5 6", Unparsed("5 6")),
-        ("-5", Unparsed("-5")),
-        ("1" * 19, Unparsed("1" * 19)),
-        ("rooom 5", Unparsed("rooom 5")),
+        ("list", ListRooms()),
+        ("LIST", ListRooms()),
+        ("share", DefaultRoom(share=True)),
+        ("room-5 share", JoinRoom(5, share=True)),
+        ("Daily Standup SHARE", FindRoom("Daily Standup", share=True)),
+        ("Équipe  Nord", FindRoom("Équipe Nord")),
+        ("room-0", FindRoom("room-0")),
+        ("-5", FindRoom("-5")),
+        ("1" * 19, FindRoom("1" * 19)),
+        ("rooom 5", FindRoom("rooom 5")),
+        ("x" * 101, Unparsed("x" * 101)),
+        ("!!! ???", Unparsed("!!! ???")),
     ],
 )
 def test_parse(text: str | None, expected: object) -> None:
@@ -42,9 +58,11 @@ def test_room_ids_stay_inside_a_java_long() -> None:
 @given(st.text(max_size=4000))
 def test_any_text_parses_to_a_command_without_error(text: str) -> None:
     command = parse(text)
-    assert isinstance(command, JoinRoom | DefaultRoom | ShowHelp | Unparsed)
+    assert isinstance(command, JoinRoom | FindRoom | DefaultRoom | ListRooms | ShowHelp | Unparsed)
     if isinstance(command, JoinRoom):
         assert 0 < command.room_id < 2**63
+    if isinstance(command, FindRoom):
+        assert 0 < len(command.name) <= 100 and command.name == command.name.strip()
 
 
 @given(st.text(max_size=4000))

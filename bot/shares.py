@@ -1,0 +1,39 @@
+"""Remembers, for a "Share in channel" button, the response_url of the command it came from.
+
+Posting the invitation through the command's own response_url (``in_channel``)
+works even where the bot is not a member of the channel. Slack honours a
+response_url for 30 minutes, so entries live that long; after that (or after a
+restart) the click's own response_url serves instead.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+RESPONSE_URL_LIFETIME = 30 * 60.0
+_LIMIT = 10_000
+
+
+class ShareStore:
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._urls: OrderedDict[str, tuple[float, str]] = OrderedDict()
+
+    def add(self, response_url: str) -> str:
+        share_id = secrets.token_urlsafe(9)
+        self._urls[share_id] = (self._clock() + RESPONSE_URL_LIFETIME, response_url)
+        while len(self._urls) > _LIMIT:
+            self._urls.popitem(last=False)
+        return share_id
+
+    def get(self, share_id: str) -> str | None:
+        entry = self._urls.get(share_id)
+        if entry is None:
+            return None
+        if entry[0] <= self._clock():
+            del self._urls[share_id]
+            return None
+        return entry[1]

@@ -1,0 +1,42 @@
+"""The shape every listener shares: ack first, then do the work and post its replies.
+
+Slack gives a request 3 seconds; OM may take longer, so nothing touches OM
+before the ack. A failure after the ack still gets the person a message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck
+
+from bot import blocks
+from bot.context import Context
+from bot.meet import Reply
+
+log = logging.getLogger(__name__)
+
+SORRY = "Something went wrong on my side. Please run /meet again."
+
+Work = Callable[[dict[str, Any]], Awaitable[list[Reply]]]
+
+
+def acked(context: Context, work: Work, name: str) -> Callable[..., Awaitable[None]]:
+    async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        response_url = body.get("response_url")
+        if not isinstance(response_url, str) or not response_url:
+            log.warning("%s: request without a response_url; nothing to answer on", name)
+            return
+        try:
+            replies = await work(body)
+        except Exception:
+            log.exception("%s: unexpected failure", name)
+            replies = [Reply(response_url, blocks.error_message(SORRY))]
+        for reply in replies:
+            await context.slack.respond(reply.response_url, reply.message)
+
+    listener.__name__ = name
+    return listener

@@ -1,0 +1,75 @@
+"""The room directory against the OM simulator: look-ups on the lookup SID, caching, names, external rooms."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from om import ExternalUser, OMClient, Room, RoomDefinition, RoomDirectory, RoomOptions, SessionPool, match_rooms
+from tests.simulators.om import OMSimulator
+from tests.simulators.om import Room as SimRoom
+
+
+@pytest.fixture
+async def pool(om: OMSimulator) -> AsyncIterator[SessionPool]:
+    async with httpx.AsyncClient() as http:
+        pool = SessionPool(OMClient(om.base_url, http), om.api_user.login, om.api_user.password or "", size=1)
+        yield pool
+        await pool.close()
+
+
+async def test_lookup_sid_is_never_used_for_a_hash(om: OMSimulator, pool: SessionPool) -> None:
+    rooms = RoomDirectory(pool)
+    assert (await rooms.get(2)).name == "Public Room 2"
+    lookup_sid = next(r.query["sid"] for r in om.requests if r.path == "/services/room/2")
+    for _ in range(3):
+        await pool.issue_hash(ExternalUser("T:U", "slack", "A"), RoomOptions(room_id=2))
+    assert all(h.session_sid != lookup_sid for h in om.hashes.values())
+    before = len(om.requests)
+    await rooms.get(2)  # cached
+    assert len(om.requests) == before
+
+
+async def test_public_rooms_of_every_type_are_listed_once_and_cached(om: OMSimulator, pool: SessionPool) -> None:
+    om.add_room(SimRoom(id=20, name="Lecture", type="PRESENTATION"))
+    om.add_room(SimRoom(id=21, name="Hiring", type="INTERVIEW"))
+    om.add_room(SimRoom(id=22, name="Secret", is_public=False))
+    rooms = RoomDirectory(pool)
+    listed = await rooms.public_rooms()
+    assert {r.id for r in listed} == {1, 2, 3, 4, 5, 6, 20, 21}
+    before = len(om.requests)
+    assert await rooms.find("lecture") == [r for r in listed if r.id == 20]
+    assert len(om.requests) == before
+
+
+async def test_external_room_is_created_once_and_found_again_by_a_new_directory(
+    om: OMSimulator, pool: SessionPool
+) -> None:
+    definition = RoomDefinition(name="#general")
+    first = await RoomDirectory(pool).external("slack", "T1:C1", definition)
+    again = await RoomDirectory(pool).external("slack", "T1:C1", definition)
+    other = await RoomDirectory(pool).external("slack", "T1:C2", RoomDefinition(name="#random"))
+    assert first.id == again.id != other.id
+    assert om.rooms[first.id].external_id == "T1:C1" and om.rooms[first.id].is_public is False
+    assert len([r for r in om.rooms.values() if r.external_id]) == 2
+
+
+async def test_counts_are_live_and_briefly_cached(om: OMSimulator, pool: SessionPool) -> None:
+    rooms = RoomDirectory(pool)
+    assert await rooms.counts_by_id([1, 2]) == {1: 0, 2: 0}
+    now = [0.0]
+    rooms = RoomDirectory(pool, clock=lambda: now[0])
+    hash_value = await pool.issue_hash(ExternalUser("T:U", "slack", "A"), RoomOptions(room_id=1))
+    await om.open_join_url(f"{om.base_url}/hash?secure={hash_value.hash}")
+    assert await rooms.counts_by_id([1]) == {1: 1}
+
+
+def test_match_rooms_is_case_and_accent_insensitive() -> None:
+    rooms = [Room(1, "Équipe Produit"), Room(2, "Equipe Support"), Room(3, "Daily Standup"), Room(4, "daily")]
+    assert [r.id for r in match_rooms(rooms, "EQUIPE produit")] == [1]
+    assert [r.id for r in match_rooms(rooms, "équipe")] == [1, 2]
+    assert [r.id for r in match_rooms(rooms, "DAILY")] == [4]  # an exact name wins over partial ones
+    assert [r.id for r in match_rooms(rooms, "stand daily")] == [3]
+    assert match_rooms(rooms, "nothing") == [] and match_rooms(rooms, "  ") == []
