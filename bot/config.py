@@ -43,6 +43,9 @@ class Config:
     pool_size: int = 4
     max_concurrent_logins: int = 4
     log_level: str = "INFO"
+    allowed_teams: frozenset[str] = frozenset()
+    allow_guests: bool = False
+    rate_limit: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -68,6 +71,9 @@ class Config:
             pool_size=source.integer("OPENMEETINGS_POOL_SIZE", 4, low=1, high=100),
             max_concurrent_logins=source.integer("OPENMEETINGS_MAX_LOGINS", 4, low=1, high=100),
             log_level=source.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+            allowed_teams=source.id_list("SLACK_ALLOWED_TEAMS", what="Slack team or enterprise ids"),
+            allow_guests=source.boolean("MEET_ALLOW_GUESTS", False),
+            rate_limit=source.integer("MEET_RATE_LIMIT", 10, low=0, high=10_000),
         )
 
 
@@ -164,14 +170,14 @@ class _Env:
             raise ConfigError(f"{name} must be a room id such as 5 or room-5, got {value!r}")
         return room
 
-    def id_list(self, name: str) -> frozenset[str]:
+    def id_list(self, name: str, *, what: str = "Slack user ids") -> frozenset[str]:
         value = self._get(name)
         if value is None:
             return frozenset()
         ids = [item.strip() for item in value.split(",") if item.strip()]
         bad = [item for item in ids if not item.isalnum()]
         if bad:
-            raise ConfigError(f"{name} must be Slack user ids separated by commas, got {bad[0]!r}")
+            raise ConfigError(f"{name} must be {what} separated by commas, got {bad[0]!r}")
         return frozenset(ids)
 
 

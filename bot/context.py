@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -24,6 +25,8 @@ class Context:
     rooms: RoomDirectory
     slack: SlackAPI
     meet: MeetService
+    # Work still running after its ack; a shutdown lets it finish before the HTTP client closes.
+    inflight: set[asyncio.Task[None]] = field(default_factory=set)
 
     @classmethod
     def build(cls, config: Config) -> Context:
@@ -42,6 +45,23 @@ class Context:
         slack = SlackAPI(http, config.slack_api_url, config.slack_bot_token)
         meet = MeetService(config, pool, rooms, slack, ShareStore())
         return cls(config, http, om, pool, rooms, slack, meet)
+
+    def track(self) -> None:
+        """Registers the running task as in-flight work until it ends."""
+        task = asyncio.current_task()
+        if task is not None:
+            self.inflight.add(task)
+            task.add_done_callback(self.inflight.discard)
+
+    async def drain(self, within: float) -> int:
+        """Waits up to ``within`` seconds for in-flight work; returns how many were still running then."""
+        pending = {task for task in self.inflight if not task.done()}
+        if not pending:
+            return 0
+        _, still = await asyncio.wait(pending, timeout=within)
+        for task in still:
+            task.cancel()
+        return len(still)
 
     async def close(self) -> None:
         await self.pool.close()

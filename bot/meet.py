@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ from om import (
 )
 
 from . import blocks
+from .access import RateLimiter, is_guest, team_allowed
 from .blocks import Message, Target
 from .command import FindRoom, JoinRoom, ListRooms, ShowHelp, Unparsed, parse
 from .config import Config
@@ -52,6 +54,9 @@ NO_SOAP = (
     "Please ask your OpenMeetings admin to grant it (Administration → Users → the bot's user → Rights)."
 )
 UNEXPECTED = "OpenMeetings gave an unexpected answer. Please try again; if it keeps happening, tell your admin."
+OTHER_WORKSPACE = "Sorry, this OpenMeetings app only serves the Slack workspace it is installed in."
+CANT_CHECK_WORKSPACE = "I can't check your workspace with Slack right now. Please try again in a minute."
+NO_GUESTS = "Sorry, guest accounts can't use /meet here. Please ask a member of the channel to invite you."
 _PRIVATE_NAMES = frozenset({"directmessage", "privategroup", ""})
 
 
@@ -70,6 +75,7 @@ class MeetService:
         self._rooms = rooms
         self._slack = slack
         self._shares = shares
+        self._limiter = RateLimiter(config.rate_limit)
 
     # -- entry points ---------------------------------------------------------------
 
@@ -77,6 +83,10 @@ class MeetService:
         url = _text(body, "response_url")
         command = parse(_text(body, "text"))
         person = person_from_body(body)
+        light = isinstance(command, ShowHelp | Unparsed)
+        refusal = await self._admit(person, counts=not light, guests=not light)
+        if refusal is not None:
+            return [Reply(url, refusal)]
         if isinstance(command, ShowHelp):
             return [Reply(url, blocks.usage_message())]
         if isinstance(command, Unparsed):
@@ -111,6 +121,9 @@ class MeetService:
         url = _text(body, "response_url")
         value = _button_value(body)
         person = person_from_body(body)
+        refusal = await self._admit(person, counts=True, guests=True)
+        if refusal is not None:
+            return [Reply(url, blocks.replacing(refusal))]
         link_id = value.get("l")
         if isinstance(link_id, str) and link_id:
             self._pool.forget_link(link_id, person.external_id)
@@ -124,14 +137,21 @@ class MeetService:
         """A Join in a list, a choice of rooms or a channel invitation: the clicker gets their own link."""
         url = _text(body, "response_url")
         value = _button_value(body)
+        person = person_from_body(body)
+        refusal = await self._admit(person, counts=True, guests=True)
+        if refusal is not None:
+            return [Reply(url, refusal)]
         target = self._target_from_value(value)
         if target is None:
             return []
-        message, _ = await self._join(person_from_body(body), target, url)
+        message, _ = await self._join(person, target, url)
         # In a channel invitation the message is everyone's: never replace it, answer the clicker alone.
         return [Reply(url, blocks.replacing(message) if value.get("m") == 1 else message)]
 
     async def on_share_click(self, body: Mapping[str, Any]) -> list[Reply]:
+        refusal = await self._admit(person_from_body(body), counts=False, guests=True)
+        if refusal is not None:
+            return [Reply(_text(body, "response_url"), refusal)]
         value = _button_value(body)
         target = self._target_from_value(value)
         if target is None:
@@ -145,9 +165,36 @@ class MeetService:
         return [Reply(url, blocks.invite_message(person_from_body(body).user_id, resolved))]
 
     async def on_page_click(self, body: Mapping[str, Any]) -> list[Reply]:
+        refusal = await self._admit(person_from_body(body), counts=False, guests=True)
+        if refusal is not None:
+            return [Reply(_text(body, "response_url"), refusal)]
         page = _button_value(body).get("p")
         page = page if isinstance(page, int) else 0
         return [Reply(_text(body, "response_url"), blocks.replacing(await self.room_list(page)))]
+
+    # -- who may ---------------------------------------------------------------------
+
+    async def _admit(self, person: SlackPerson, *, counts: bool, guests: bool) -> Message | None:
+        """A refusal, or None. Runs before any OM request; the rate limit counts what reaches OM."""
+        allowed = self._config.allowed_teams
+        if not allowed:
+            own = await self._slack.own_team()
+            if own is None:
+                return blocks.error_message(CANT_CHECK_WORKSPACE)
+            allowed = frozenset(x for x in own if x)
+        if not team_allowed(allowed, person.team_id, person.enterprise_id):
+            log.warning("meet: refused a request from another workspace team=%s", person.team_id)
+            return blocks.error_message(OTHER_WORKSPACE)
+        if counts:
+            wait = self._limiter.hit(person.external_id)
+            if wait:
+                return blocks.error_message(
+                    f"You're going fast: please try again in {math.ceil(wait)} seconds "
+                    f"(at most {self._limiter.limit} a minute)."
+                )
+        if guests and not self._config.allow_guests and is_guest(await self._slack.user_info(person.user_id)):
+            return blocks.error_message(NO_GUESTS)
+        return None
 
     # -- the work -------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 CONTEXT: web.AppKey[Context] = web.AppKey("context", Context)
 BOLT: web.AppKey[AsyncApp] = web.AppKey("bolt", AsyncApp)
 HEALTH_TIMEOUT = 3.0
+DRAIN_TIMEOUT = 8.0
 # Slack's payloads are a few KB; refuse anything far beyond before reading it.
 MAX_BODY = 512 * 1024
 
@@ -43,6 +44,8 @@ async def _lifecycle(web_app: web.Application) -> Any:
     context = web_app[CONTEXT]
     scheduler = build_scheduler(context.pool, context.rooms)
     scheduler.start()
+    # Learn the bot's own workspace before the first command needs it (SLACK_ALLOWED_TEAMS unset).
+    warm_up = asyncio.create_task(context.slack.own_team()) if not context.config.allowed_teams else None
     if not context.config.verify_tls:
         log.warning("OPENMEETINGS_VERIFY_TLS=false: the OpenMeetings certificate is not checked (testing only)")
         if context.config.ca_bundle:
@@ -55,7 +58,13 @@ async def _lifecycle(web_app: web.Application) -> Any:
         context.config.join_link_ttl,
     )
     yield
+    if warm_up is not None and not warm_up.done():
+        warm_up.cancel()
     scheduler.shutdown(wait=False)
+    # A deploy sends SIGTERM: answers already acked still reach the people waiting for them.
+    unfinished = await context.drain(DRAIN_TIMEOUT)
+    if unfinished:
+        log.warning("bot stopping: %d replies did not finish in %.0f s", unfinished, DRAIN_TIMEOUT)
     await context.close()
     log.info("bot stopped")
 

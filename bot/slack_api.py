@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 USERS_INFO_TTL = 300.0
 USERS_INFO_TIMEOUT = 3.0
+OWN_TEAM_RETRY = 10.0
 _CACHE_SIZE = 5000
 _RESPOND_TRIES = 3
 _RESPOND_TIMEOUT = 10.0
@@ -30,7 +31,27 @@ class SlackAPI:
         self._auth = {"Authorization": f"Bearer {token}"}
         self._users: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
         self._rate_limited_until = 0.0
+        self._own_team: tuple[str, str | None] | None = None
+        self._own_team_retry = 0.0
         self.errors = 0
+
+    async def own_team(self) -> tuple[str, str | None] | None:
+        """(team id, enterprise id) of the bot token, from ``auth.test``; None while Slack can't say."""
+        if self._own_team is not None or time.monotonic() < self._own_team_retry:
+            return self._own_team
+        try:
+            response = await self._http.post(self._base + "auth.test", headers=self._auth, timeout=USERS_INFO_TIMEOUT)
+            data = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            data = {"error": type(exc).__name__}
+        if isinstance(data, dict) and data.get("ok") is True and isinstance(data.get("team_id"), str):
+            enterprise = data.get("enterprise_id")
+            self._own_team = (data["team_id"], enterprise if isinstance(enterprise, str) and enterprise else None)
+            return self._own_team
+        self.errors += 1
+        self._own_team_retry = time.monotonic() + OWN_TEAM_RETRY
+        log.warning("slack auth.test failed: %s", data.get("error") if isinstance(data, dict) else "bad answer")
+        return None
 
     async def user_info(self, user_id: str) -> dict[str, Any] | None:
         """The person's ``users.info`` record, cached; None when Slack can't say (never raises)."""

@@ -26,6 +26,7 @@ Work = Callable[[dict[str, Any]], Awaitable[list[Reply]]]
 def acked(context: Context, work: Work, name: str) -> Callable[..., Awaitable[None]]:
     async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
+        context.track()
         response_url = body.get("response_url")
         if not isinstance(response_url, str) or not response_url:
             log.warning("%s: request without a response_url; nothing to answer on", name)

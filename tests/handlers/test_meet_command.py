@@ -209,8 +209,10 @@ async def test_users_info_is_cached_per_user(bot: RunningBot, slack: SlackSimula
 
 
 async def test_enterprise_grid_person_is_one_om_user_across_workspaces(
-    bot: RunningBot, om: OMSimulator, slack: SlackSimulator
+    start_bot: StartBot, om: OMSimulator, slack: SlackSimulator
 ) -> None:
+    slack.enterprise_id = "E0GRID001"  # an org-wide install: auth.test names the enterprise
+    bot = await start_bot()
     carol = slack.add_user(
         SlackUser(
             "W0CAROL01",

@@ -83,6 +83,7 @@ class Sink:
 
     token: str
     messages: list[dict[str, Any]] = field(default_factory=list)
+    attempts: int = 0
 
 
 class SlackSimulator:
@@ -97,6 +98,11 @@ class SlackSimulator:
         self.retry_after: int | None = None
         self.latency = 0.0
         self.response_status = 200
+        # Posts to a response_url that fail (with response_status) before they succeed again.
+        self.response_failures = 0
+        self.team_id = "T0TEAM001"
+        self.enterprise_id: str | None = None
+        self.auth_test_error: str | None = None
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -174,9 +180,12 @@ class SlackSimulator:
         if auth != f"Bearer {self.bot_token}" and params.get("token") != self.bot_token:
             return web.json_response({"ok": False, "error": "not_authed"})
         if method == "auth.test":
-            return web.json_response(
-                {"ok": True, "team_id": "T0TEAM001", "user_id": "UBOT", "bot_id": "BBOT", "team": "Acme"}
-            )
+            if self.auth_test_error:
+                return web.json_response({"ok": False, "error": self.auth_test_error})
+            answer = {"ok": True, "team_id": self.team_id, "user_id": "UBOT", "bot_id": "BBOT", "team": "Acme"}
+            if self.enterprise_id:
+                answer["enterprise_id"] = self.enterprise_id
+            return web.json_response(answer)
         if method == "users.info":
             return self._users_info(params)
         return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
@@ -204,7 +213,10 @@ class SlackSimulator:
             return web.Response(status=404, text="no_such_response_url")
         if self.latency:
             await asyncio.sleep(self.latency)
-        if self.response_status != 200:
+        sink.attempts += 1
+        if self.response_failures > 0:
+            self.response_failures -= 1
+            await self._notify()
             return web.Response(status=self.response_status, text="error")
         sink.messages.append(await request.json())
         await self._notify()
