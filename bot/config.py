@@ -43,6 +43,8 @@ class Config:
     pool_size: int = 4
     max_concurrent_logins: int = 4
     log_level: str = "INFO"
+    om_timeout: float = 10.0
+    login_backoff: float = 15.0
     allowed_teams: frozenset[str] = frozenset()
     allow_guests: bool = False
     rate_limit: int = 10
@@ -71,6 +73,8 @@ class Config:
             pool_size=source.integer("OPENMEETINGS_POOL_SIZE", 4, low=1, high=100),
             max_concurrent_logins=source.integer("OPENMEETINGS_MAX_LOGINS", 4, low=1, high=100),
             log_level=source.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+            om_timeout=source.seconds("OPENMEETINGS_TIMEOUT", 10.0),
+            login_backoff=source.seconds("OPENMEETINGS_LOGIN_BACKOFF", 15.0),
             allowed_teams=source.id_list("SLACK_ALLOWED_TEAMS", what="Slack team or enterprise ids"),
             allow_guests=source.boolean("MEET_ALLOW_GUESTS", False),
             rate_limit=source.integer("MEET_RATE_LIMIT", 10, low=0, high=10_000),

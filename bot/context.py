@@ -31,7 +31,8 @@ class Context:
     @classmethod
     def build(cls, config: Config) -> Context:
         http = make_http_client(config)
-        om = OMClient(config.openmeetings_url, http)
+        # A login may wait out OM 9's 6-16 s wrong-password delay on top of the usual answer time.
+        om = OMClient(config.openmeetings_url, http, timeout=config.om_timeout, login_timeout=config.om_timeout + 20)
         pool = SessionPool(
             om,
             config.openmeetings_user,
@@ -40,6 +41,7 @@ class Context:
             session_timeout=config.session_timeout,
             link_ttl=config.join_link_ttl,
             max_concurrent_logins=config.max_concurrent_logins,
+            login_backoff=config.login_backoff,
         )
         rooms = RoomDirectory(pool)
         slack = SlackAPI(http, config.slack_api_url, config.slack_bot_token)

@@ -109,6 +109,7 @@ class SessionPool:
         session_timeout: float = 1800.0,
         link_ttl: float = 3600.0,
         max_concurrent_logins: int = 4,
+        login_backoff: float = AUTH_BACKOFF_START,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
@@ -123,7 +124,8 @@ class SessionPool:
         self._admin: _Session | None = None
         self._admin_lock = asyncio.Lock()
         self._login_slots = asyncio.Semaphore(max_concurrent_logins)
-        self._auth = _AuthState()
+        self._login_backoff = login_backoff
+        self._auth = _AuthState(backoff=login_backoff)
         self._stats = _Stats()
         self._tasks = _Tasks()
         self.last_error: str | None = None
@@ -226,7 +228,7 @@ class SessionPool:
             except OMAuthError as exc:
                 auth.error = exc
                 auth.retry_at = self._clock() + auth.backoff
-                auth.backoff = min(auth.backoff * 2, AUTH_BACKOFF_MAX)
+                auth.backoff = min(auth.backoff * 2, max(AUTH_BACKOFF_MAX, self._login_backoff))
                 self.last_error = str(exc)
                 log.error(
                     "om login refused (%s): check OPENMEETINGS_USER and OPENMEETINGS_PASSWORD, and that "
@@ -239,7 +241,7 @@ class SessionPool:
                 raise
         if auth.error is not None:
             log.info("om login works again")
-        self._auth = _AuthState()
+        self._auth = _AuthState(backoff=self._login_backoff)
         self.last_error = None
         self._stats.logins += 1
         now = self._clock()

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +42,40 @@ class RunningBot:
 
     async def stop(self) -> None:
         await self.runner.cleanup()
+
+
+@pytest.fixture(autouse=True)
+def no_secret_leaks(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every test runs with logging at DEBUG. Afterwards no token, signing secret, OM password, SID or
+    hash may be in the log, and no message may carry a link to anyone but the person it was made for."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    values = request.node.funcargs
+    om, slack = values.get("om"), values.get("slack")
+    secrets = {BOT_TOKEN, SIGNING_SECRET}
+    if isinstance(om, OMSimulator):
+        secrets |= {om.api_user.password or BOT_TOKEN}
+        secrets |= set(om.sessions) | set(om.expired_sids) | set(om.hashes)
+        for record in om.requests:
+            secrets |= {v for k, v in {**record.query, **record.form}.items() if k in ("sid", "pass") and v}
+    # At teardown caplog.text holds the teardown phase only; the test's own lines are kept per phase.
+    formatter = logging.Formatter()
+    records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
+    logged = "\n".join(formatter.format(record) for record in records)
+    if "start_bot" in values:
+        assert records, "DEBUG logging captured nothing from a running bot: the check would prove nothing"
+    leaked = sorted(s for s in secrets if s in logged)
+    assert not leaked, f"secrets in the log: {[s[:4] + '…' for s in leaked]}"
+    if isinstance(om, OMSimulator) and isinstance(slack, SlackSimulator):
+        for sink in slack.sinks.values():
+            for message in sink.messages:
+                text = json.dumps(message)
+                for value, record in om.hashes.items():
+                    if value in text:
+                        assert message.get("response_type") != "in_channel", "a join link was posted in a channel"
+                        assert (record.requested_for or "").endswith(":" + sink.user_id), (
+                            "a person was shown someone else's join link"
+                        )
 
 
 @pytest.fixture

@@ -97,6 +97,9 @@ class SoapLogin:
     used: bool = False
     use_date: float | None = None  # time.monotonic()
     recording_id: int | None = None
+    # Test bookkeeping, not OM state: whom the hash was asked for (OM keeps that on the SID, where the
+    # last /user/hash call overwrites it).
+    requested_for: str | None = None
 
 
 @dataclass
@@ -663,6 +666,7 @@ class OMSimulator:
             moderator=options["moderator"],
             allow_same_url=options["allowSameURLMultipleTimes"],
             recording_id=options["recordingId"],
+            requested_for=user.get("externalId"),
         )
         self.hashes[soap.hash] = soap
         if soap.allow_same_url:

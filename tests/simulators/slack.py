@@ -84,6 +84,7 @@ class Sink:
     token: str
     messages: list[dict[str, Any]] = field(default_factory=list)
     attempts: int = 0
+    user_id: str = ""  # who made the request this response_url answers
 
 
 class SlackSimulator:
@@ -254,6 +255,7 @@ class SlackDriver:
         self, user: SlackUser, text: str, *, channel: str = "C0CHANNEL1", channel_name: str = "general"
     ) -> tuple[str, Sink]:
         response_url, sink = self.slack.new_response_url()
+        sink.user_id = user.id
         fields = {
             "token": "legacy-verification-token",
             "team_id": user.team_id,
@@ -290,6 +292,7 @@ class SlackDriver:
     ) -> tuple[str, Sink]:
         button = button or join_button(message)
         response_url, sink = self.slack.new_response_url()
+        sink.user_id = user.id
         in_channel = message.get("response_type") == "in_channel"
         payload = {
             "type": "block_actions",
