@@ -37,6 +37,11 @@ class RunningBot:
     def context(self) -> Context:
         return self.web_app[CONTEXT]
 
+    async def settled(self, om: OMSimulator) -> None:
+        """Waits for the start-up work (filling the session pool) to end, so counts of OM requests hold still."""
+        pool = self.context.pool
+        await om.wait_until(lambda: pool.status().fresh == pool.size and om.concurrent_logins == 0)
+
     async def healthz(self) -> httpx.Response:
         return await self.http.get(self.url + "/healthz")
 

@@ -135,7 +135,7 @@ async def test_many_people_at_once_are_all_answered_on_distinct_sids(
 async def test_bad_or_stale_signature_gets_401_and_no_om_call(
     bot: RunningBot, om: OMSimulator, slack: SlackSimulator, alice: SlackUser, headers: object
 ) -> None:
-    await om.wait_until(lambda: om.concurrent_logins == 0 and bot.context.pool.status().fresh > 0)
+    await bot.settled(om)
     before = len(om.requests)
     slack_before = len(slack.calls)
     body, sink = bot.driver.command_body(alice, "room-5")
