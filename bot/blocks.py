@@ -13,7 +13,7 @@ from typing import Any
 
 from .command import quote
 
-JOIN_ACTION = "join_room"  # the personal link button (has a url)
+LINK_ACTION = "join_room"  # the personal link button (has a url)
 PICK_ACTION = "pick_room"  # "give me my own link to this room" (lists, candidates, invitations)
 SHARE_ACTION = "share_room"
 PAGE_ACTION = "list_page"
@@ -65,7 +65,7 @@ def join_message(target: Target, url: str, link_id: str, share_id: str) -> Messa
                 "elements": [
                     {
                         "type": "button",
-                        "action_id": JOIN_ACTION,
+                        "action_id": LINK_ACTION,
                         "style": "primary",
                         "text": _label(f"Join {target.title}"),
                         "url": url,

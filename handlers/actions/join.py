@@ -11,7 +11,7 @@ from handlers.replies import acked
 
 def register(app: AsyncApp, context: Context) -> None:
     meet = context.meet
-    app.action(blocks.JOIN_ACTION)(acked(context, meet.on_join_click, "join"))
+    app.action(blocks.LINK_ACTION)(acked(context, meet.on_join_click, "join"))
     app.action(blocks.PICK_ACTION)(acked(context, meet.on_pick_click, "pick"))
     app.action(blocks.SHARE_ACTION)(acked(context, meet.on_share_click, "share"))
     app.action(blocks.PAGE_ACTION)(acked(context, meet.on_page_click, "page"))
