@@ -27,7 +27,9 @@ def build_app(context: Context) -> AsyncApp:
         authorize=authorize,
         client=AsyncWebClient(base_url=config.slack_api_url),
         logger=logging.getLogger("slack_bolt"),
-        process_before_response=False,
+        # Listeners ack and hand their work to Context.spawn (handlers/replies.py), so the ack goes out as
+        # soon as the listener returns.
+        process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
     handlers.register(app, context)

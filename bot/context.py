@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -48,12 +50,11 @@ class Context:
         meet = MeetService(config, pool, rooms, slack, ShareStore())
         return cls(config, http, om, pool, rooms, slack, meet)
 
-    def track(self) -> None:
-        """Registers the running task as in-flight work until it ends."""
-        task = asyncio.current_task()
-        if task is not None:
-            self.inflight.add(task)
-            task.add_done_callback(self.inflight.discard)
+    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Runs work after an ack, tracked until it ends so a shutdown can let it finish."""
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self.inflight.add(task)
+        task.add_done_callback(self.inflight.discard)
 
     async def drain(self, within: float) -> int:
         """Waits up to ``within`` seconds for in-flight work; returns how many were still running then."""

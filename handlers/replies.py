@@ -24,13 +24,7 @@ Work = Callable[[dict[str, Any]], Awaitable[list[Reply]]]
 
 
 def acked(context: Context, work: Work, name: str) -> Callable[..., Awaitable[None]]:
-    async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        context.track()
-        response_url = body.get("response_url")
-        if not isinstance(response_url, str) or not response_url:
-            log.warning("%s: request without a response_url; nothing to answer on", name)
-            return
+    async def answer(body: dict[str, Any], response_url: str) -> None:
         try:
             replies = await work(body)
         except Exception:
@@ -38,6 +32,16 @@ def acked(context: Context, work: Work, name: str) -> Callable[..., Awaitable[No
             replies = [Reply(response_url, blocks.error_message(SORRY))]
         for reply in replies:
             await context.slack.respond(reply.response_url, reply.message)
+
+    async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        response_url = body.get("response_url")
+        if not isinstance(response_url, str) or not response_url:
+            log.warning("%s: request without a response_url; nothing to answer on", name)
+            return
+        # Bolt runs with process_before_response=True: returning now sends the ack at once, where
+        # Bolt's own background mode would poll for it every 10 ms.
+        context.spawn(answer(body, response_url), name)
 
     listener.__name__ = name
     return listener
