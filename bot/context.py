@@ -11,6 +11,7 @@ from om import OMClient, SessionPool
 
 from .config import Config
 from .meet import MeetService
+from .metrics import Metrics
 from .slack_api import SlackAPI
 
 
@@ -22,11 +23,13 @@ class Context:
     pool: SessionPool
     slack: SlackAPI
     meet: MeetService
+    metrics: Metrics
 
     @classmethod
     def build(cls, config: Config) -> Context:
         http = make_http_client(config)
-        om = OMClient(config.openmeetings_url, http)
+        metrics = Metrics()
+        om = OMClient(config.openmeetings_url, http, observe=metrics.observe_om_request)
         pool = SessionPool(
             om,
             config.openmeetings_user,
@@ -37,7 +40,8 @@ class Context:
             max_concurrent_logins=config.max_concurrent_logins,
         )
         slack = SlackAPI(http, config.slack_api_url, config.slack_bot_token)
-        return cls(config, http, om, pool, slack, MeetService(config, pool, slack))
+        metrics.watch(pool, slack)
+        return cls(config, http, om, pool, slack, MeetService(config, pool, slack), metrics)
 
     async def close(self) -> None:
         await self.pool.close()

@@ -26,6 +26,7 @@ from . import blocks
 from .command import DefaultRoom, JoinRoom, ShowHelp, Unparsed, parse
 from .config import Config
 from .identity import SlackPerson, person_from_body, resolve
+from .metrics import note_error
 from .slack_api import SlackAPI
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ class MeetService:
                 identity.user, RoomOptions(room_id=room_id, moderator=identity.moderator)
             )
         except OMError as exc:
+            note_error(exc)
             return blocks.error_message(self._explain(exc, room_id))
         url = join_url(self._config.openmeetings_url, issued.hash, identity.language)
         log.info("meet: link issued room=%s moderator=%s", room_id, identity.moderator)

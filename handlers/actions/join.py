@@ -23,7 +23,10 @@ def register(app: AsyncApp, context: Context) -> None:
             message = await context.meet.on_click(body)
         except Exception:
             log.exception("join: unexpected failure")
+            context.metrics.count("button", None, crashed=True)
             message = blocks.replacing(blocks.error_message("Something went wrong on my side. Run /meet again."))
+        else:
+            context.metrics.count("button", message)
         if message is not None:
             await context.slack.respond(response_url, message)
 

@@ -26,7 +26,10 @@ def register(app: AsyncApp, context: Context) -> None:
             message = await context.meet.on_command(body)
         except Exception:
             log.exception("meet: unexpected failure")
+            context.metrics.count("command", None, crashed=True)
             message = blocks.error_message("Something went wrong on my side. Please try again.")
+        else:
+            context.metrics.count("command", message)
         await context.slack.respond(response_url, message)
 
     app.command(COMMAND)(meet)
