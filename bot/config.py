@@ -14,11 +14,16 @@ from urllib.parse import urlsplit
 
 from .command import parse_room_ref
 
-SECRET_NAMES = frozenset({"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "OPENMEETINGS_PASSWORD"})
+SECRET_NAMES = frozenset({"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "OPENMEETINGS_PASSWORD"})
 
 
 class ConfigError(ValueError):
     """One line that names the setting and what is wrong with it."""
+
+    @property
+    def setting(self) -> str:
+        # Every message starts with the setting's name, so `doctor` can tell which one to set aside.
+        return str(self).split(" ", 1)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +47,20 @@ class Config:
     pool_size: int = 4
     max_concurrent_logins: int = 4
     log_level: str = "INFO"
+    slack_app_token: str | None = None
+    metrics_enabled: bool = False
+    log_format: str = "kv"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
         source = _Env(os.environ if env is None else env)
+        app_token = source.optional("SLACK_APP_TOKEN", prefix="xapp-")
         return cls(
             slack_bot_token=source.required("SLACK_BOT_TOKEN", prefix="xoxb-"),
-            slack_signing_secret=source.required("SLACK_SIGNING_SECRET"),
+            # Over Socket Mode, requests arrive on the bot's own WebSocket, unsigned: the secret is unused.
+            slack_signing_secret=(
+                source.text("SLACK_SIGNING_SECRET", "") if app_token else source.required("SLACK_SIGNING_SECRET")
+            ),
             openmeetings_url=source.url("OPENMEETINGS_URL", required=True).rstrip("/"),
             openmeetings_user=source.required("OPENMEETINGS_USER"),
             openmeetings_password=source.required("OPENMEETINGS_PASSWORD"),
@@ -66,7 +78,15 @@ class Config:
             pool_size=source.integer("OPENMEETINGS_POOL_SIZE", 4, low=1, high=100),
             max_concurrent_logins=source.integer("OPENMEETINGS_MAX_LOGINS", 4, low=1, high=100),
             log_level=source.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+            slack_app_token=app_token,
+            metrics_enabled=source.boolean("METRICS_ENABLED", False),
+            log_format=source.choice("LOG_FORMAT", "KV", ("KV", "JSON")).lower(),
         )
+
+    @property
+    def socket_mode(self) -> bool:
+        """An app-level token means Slack is reached over Socket Mode, not through /slack/events."""
+        return self.slack_app_token is not None
 
 
 class _Env:
@@ -85,6 +105,12 @@ class _Env:
         if value is None:
             raise ConfigError(f"{name} is not set")
         if prefix and not value.startswith(prefix):
+            raise ConfigError(f"{name} must start with {prefix!r}")
+        return value
+
+    def optional(self, name: str, *, prefix: str) -> str | None:
+        value = self._get(name)
+        if value is not None and not value.startswith(prefix):
             raise ConfigError(f"{name} must start with {prefix!r}")
         return value
 
