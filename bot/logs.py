@@ -51,13 +51,15 @@ def new_request_id() -> str:
 
 
 async def request_id_middleware(body: dict[str, Any], next_: Callable[[], Awaitable[Any]]) -> Any:
-    """Bolt global middleware: every line logged while handling one Slack request shares an id."""
-    token = REQUEST_ID.set(new_request_id())
-    try:
-        _log.info("slack request: %s", describe(body))
-        return await next_()
-    finally:
-        REQUEST_ID.reset(token)
+    """Bolt global middleware: every line logged while handling one Slack request shares an id.
+
+    Not reset on the way out: Bolt starts the listeners after the middleware chain has returned,
+    in the same task. Each Slack request already has a task (and so a context) of its own:
+    aiohttp starts one per HTTP request, slack_sdk one per Socket Mode envelope.
+    """
+    REQUEST_ID.set(new_request_id())
+    _log.info("slack request: %s", describe(body))
+    return await next_()
 
 
 def describe(body: dict[str, Any]) -> str:
