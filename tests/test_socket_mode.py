@@ -232,9 +232,15 @@ async def test_python_m_bot_socket_refuses_to_start_without_an_app_token(
 ) -> None:
     env = {k: v for k, v in {**os.environ, **bot_env(om, slack)}.items() if k != "SLACK_APP_TOKEN"}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "socket", cwd=str(tmp_path), env={**env, "PYTHONPATH": str(ROOT)},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot",
+        "socket",
+        cwd=str(tmp_path),
+        env={**env, "PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, err = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 2
     lines = err.decode().strip().splitlines()
