@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.config import Config, ConfigError
 from bot.logs import REQUEST_ID, JSONFormatter, KeyValueFormatter
 from tests.conftest import SIGNING_SECRET, StartBot, bot_env
 from tests.simulators.om import OMSimulator
@@ -138,3 +139,11 @@ async def test_python_m_bot_logs_json_lines_with_the_request_id(
     assert received["request_id"] == issued["request_id"]
     assert "request_id" not in next(line for line in lines if line["msg"].startswith("bot started"))
     assert om.api_user.password not in err.decode() and sent.sink.token not in err.decode()
+
+
+def test_log_format_setting(om: OMSimulator, slack: SlackSimulator) -> None:
+    assert Config.from_env(bot_env(om, slack)).log_format == "kv"
+    assert Config.from_env(bot_env(om, slack, LOG_FORMAT="JSON")).log_format == "json"
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env(bot_env(om, slack, LOG_FORMAT="xml"))
+    assert caught.value.setting == "LOG_FORMAT"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import RunningBot, StartBot
+from bot.config import Config, ConfigError
+from tests.conftest import RunningBot, StartBot, bot_env
 from tests.simulators.om import OMSimulator
 from tests.simulators.slack import SlackSimulator, SlackUser
 
@@ -111,3 +112,10 @@ async def test_each_bot_has_its_own_registry(start_bot: StartBot, slack: SlackSi
     _, idle_samples = await scrape(idle)
     assert value(busy_samples, "omslack_commands_total", trigger="command", outcome="usage") == 1
     assert value(idle_samples, "omslack_commands_total", trigger="command", outcome="usage") == 0
+
+
+def test_metrics_setting(om: OMSimulator, slack: SlackSimulator) -> None:
+    assert Config.from_env(bot_env(om, slack)).metrics_enabled is False
+    assert Config.from_env(bot_env(om, slack, METRICS_ENABLED="on")).metrics_enabled is True
+    with pytest.raises(ConfigError, match="METRICS_ENABLED"):
+        Config.from_env(bot_env(om, slack, METRICS_ENABLED="sometimes"))

@@ -24,6 +24,7 @@ from tests.conftest import RunningBot, bot_env
 from tests.simulators.om import OMSimulator
 from tests.simulators.slack import SlackSimulator, SlackUser, join_button
 from tests.simulators.socket_mode import SocketModeDriver, SocketModeServer
+from tests.test_server import _free_port, _poll_health
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_TOKEN = "xapp-1-A0APP0001-4242424242-0123456789abcdef0123456789abcdef"
@@ -270,3 +271,38 @@ async def test_nothing_secret_is_logged_in_socket_mode_at_debug(
     # The one-time WebSocket URLs' tickets, and the raw envelopes (which hold the response_url).
     secrets |= {c.request.query["ticket"] for c in slack_socket.connections}
     assert not [s for s in secrets if s in logged]
+
+
+async def test_procfile_worker_line_as_a_real_process(
+    om: OMSimulator, slack: SlackSimulator, slack_socket: SocketModeServer, alice: SlackUser, http: httpx.AsyncClient
+) -> None:
+    """``python -m bot socket`` reads its settings from the environment, connects, answers, and stops on SIGTERM."""
+    port = _free_port()
+    env = {**os.environ, **bot_env(om, slack, SLACK_APP_TOKEN=APP_TOKEN), "PORT": str(port)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "socket",
+        cwd=str(ROOT),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await slack_socket.wait_connected(timeout=20)
+        assert await _poll_health(port, proc) == 200
+        sent = await SocketModeDriver(slack, slack_socket).command(alice, "room-2")
+        joined = await om.open_join_url(join_button(await slack.next_message(sent.sink))["url"])
+        assert joined is not None and joined.room_id == 2
+    finally:
+        proc.terminate()
+        try:
+            _, err = await asyncio.wait_for(proc.communicate(), 10)
+        except TimeoutError:
+            proc.kill()
+            raise
+    assert proc.returncode == 0, err.decode()
+    log = err.decode()
+    assert "slack=socket-mode" in log and "socket mode: disconnected from Slack" in log and "bot stopped" in log
+    assert APP_TOKEN not in log and om.api_user.password not in log
