@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers
 
 from .context import Context
+from .logs import request_id_middleware
 
 
 def build_app(context: Context) -> AsyncApp:
@@ -32,5 +33,6 @@ def build_app(context: Context) -> AsyncApp:
         process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
+    app.use(request_id_middleware)
     handlers.register(app, context)
     return app

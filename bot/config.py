@@ -14,11 +14,16 @@ from urllib.parse import urlsplit
 
 from .command import parse_room_ref
 
-SECRET_NAMES = frozenset({"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "OPENMEETINGS_PASSWORD"})
+SECRET_NAMES = frozenset({"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "OPENMEETINGS_PASSWORD"})
 
 
 class ConfigError(ValueError):
     """One line that names the setting and what is wrong with it."""
+
+    @property
+    def setting(self) -> str:
+        # Every message starts with the setting's name, so `doctor` can tell which one to set aside.
+        return str(self).split(" ", 1)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +53,20 @@ class Config:
     allowed_teams: frozenset[str] = frozenset()
     allow_guests: bool = False
     rate_limit: int = 10
+    slack_app_token: str | None = None
+    metrics_enabled: bool = False
+    log_format: str = "kv"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
         source = _Env(os.environ if env is None else env)
+        app_token = source.optional("SLACK_APP_TOKEN", prefix="xapp-")
         return cls(
             slack_bot_token=source.required("SLACK_BOT_TOKEN", prefix="xoxb-"),
-            slack_signing_secret=source.required("SLACK_SIGNING_SECRET"),
+            # Over Socket Mode, requests arrive on the bot's own WebSocket, unsigned: the secret is unused.
+            slack_signing_secret=(
+                source.text("SLACK_SIGNING_SECRET", "") if app_token else source.required("SLACK_SIGNING_SECRET")
+            ),
             openmeetings_url=source.url("OPENMEETINGS_URL", required=True).rstrip("/"),
             openmeetings_user=source.required("OPENMEETINGS_USER"),
             openmeetings_password=source.required("OPENMEETINGS_PASSWORD"),
@@ -78,7 +90,15 @@ class Config:
             allowed_teams=source.id_list("SLACK_ALLOWED_TEAMS", what="Slack team or enterprise ids"),
             allow_guests=source.boolean("MEET_ALLOW_GUESTS", False),
             rate_limit=source.integer("MEET_RATE_LIMIT", 10, low=0, high=10_000),
+            slack_app_token=app_token,
+            metrics_enabled=source.boolean("METRICS_ENABLED", False),
+            log_format=source.choice("LOG_FORMAT", "KV", ("KV", "JSON")).lower(),
         )
+
+    @property
+    def socket_mode(self) -> bool:
+        """An app-level token means Slack is reached over Socket Mode, not through /slack/events."""
+        return self.slack_app_token is not None
 
 
 class _Env:
@@ -97,6 +117,12 @@ class _Env:
         if value is None:
             raise ConfigError(f"{name} is not set")
         if prefix and not value.startswith(prefix):
+            raise ConfigError(f"{name} must start with {prefix!r}")
+        return value
+
+    def optional(self, name: str, *, prefix: str) -> str | None:
+        value = self._get(name)
+        if value is not None and not value.startswith(prefix):
             raise ConfigError(f"{name} must start with {prefix!r}")
         return value
 

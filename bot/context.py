@@ -14,6 +14,7 @@ from om import OMClient, RoomDirectory, SessionPool
 
 from .config import Config
 from .meet import MeetService
+from .metrics import Metrics
 from .shares import ShareStore
 from .slack_api import SlackAPI
 
@@ -27,14 +28,22 @@ class Context:
     rooms: RoomDirectory
     slack: SlackAPI
     meet: MeetService
+    metrics: Metrics
     # Work still running after its ack; a shutdown lets it finish before the HTTP client closes.
     inflight: set[asyncio.Task[None]] = field(default_factory=set)
 
     @classmethod
     def build(cls, config: Config) -> Context:
         http = make_http_client(config)
+        metrics = Metrics()
         # A login may wait out OM 9's 6-16 s wrong-password delay on top of the usual answer time.
-        om = OMClient(config.openmeetings_url, http, timeout=config.om_timeout, login_timeout=config.om_timeout + 20)
+        om = OMClient(
+            config.openmeetings_url,
+            http,
+            timeout=config.om_timeout,
+            login_timeout=config.om_timeout + 20,
+            observe=metrics.observe_om_request,
+        )
         pool = SessionPool(
             om,
             config.openmeetings_user,
@@ -48,7 +57,8 @@ class Context:
         rooms = RoomDirectory(pool)
         slack = SlackAPI(http, config.slack_api_url, config.slack_bot_token)
         meet = MeetService(config, pool, rooms, slack, ShareStore())
-        return cls(config, http, om, pool, rooms, slack, meet)
+        metrics.watch(pool, slack)
+        return cls(config, http, om, pool, rooms, slack, meet, metrics)
 
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         """Runs work after an ack, tracked until it ends so a shutdown can let it finish."""

@@ -38,6 +38,7 @@ from .blocks import Message, Target
 from .command import FindRoom, JoinRoom, ListRooms, ShowHelp, Unparsed, parse
 from .config import Config
 from .identity import SlackPerson, person_from_body, resolve
+from .metrics import note_error, note_outcome
 from .shares import ShareStore
 from .slack_api import SlackAPI
 
@@ -182,6 +183,7 @@ class MeetService:
             if own is None:
                 return blocks.error_message(CANT_CHECK_WORKSPACE)
             allowed = frozenset(x for x in own if x)
+        note_outcome("refused")
         if not team_allowed(allowed, person.team_id, person.enterprise_id):
             log.warning("meet: refused a request from another workspace team=%s", person.team_id)
             return blocks.error_message(OTHER_WORKSPACE)
@@ -194,6 +196,7 @@ class MeetService:
                 )
         if guests and not self._config.allow_guests and is_guest(await self._slack.user_info(person.user_id)):
             return blocks.error_message(NO_GUESTS)
+        note_outcome(None)
         return None
 
     # -- the work -------------------------------------------------------------------
@@ -272,6 +275,7 @@ class MeetService:
         return Target(room.id, room.name, external_id)
 
     def _explain(self, exc: OMError) -> str:
+        note_error(exc)
         if isinstance(exc, OMNotFoundError):
             return f"{_capitalised(str(exc))} in OpenMeetings. Check the number, or try `/meet list`."
         if isinstance(exc, OMTLSError):

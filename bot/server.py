@@ -1,4 +1,8 @@
-"""The HTTP server: ``POST /slack/events`` for Slack and ``GET /healthz`` for the platform."""
+"""The HTTP server: ``POST /slack/events`` for Slack, ``GET /healthz`` for the platform, ``GET /metrics``.
+
+With ``SLACK_APP_TOKEN`` set, Slack is reached over Socket Mode instead: the same server then runs
+without ``/slack/events``, so the pool's lifecycle, ``/healthz`` and ``/metrics`` are the same in both modes.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
@@ -17,26 +22,35 @@ from .config import Config
 from .context import Context
 from .logs import quiet_chatty_loggers
 from .scheduler import build_scheduler
+from .socket_mode import PING_INTERVAL, SocketModeLink
 
 log = logging.getLogger(__name__)
 
 CONTEXT: web.AppKey[Context] = web.AppKey("context", Context)
 BOLT: web.AppKey[AsyncApp] = web.AppKey("bolt", AsyncApp)
+SOCKET: web.AppKey[SocketModeLink] = web.AppKey("socket", SocketModeLink)
 HEALTH_TIMEOUT = 3.0
 DRAIN_TIMEOUT = 8.0
 # Slack's payloads are a few KB; refuse anything far beyond before reading it.
 MAX_BODY = 512 * 1024
 
 
-def create_web_app(config: Config) -> web.Application:
+def create_web_app(config: Config, *, socket_ping_interval: float = PING_INTERVAL) -> web.Application:
     quiet_chatty_loggers()
     web_app = web.Application(client_max_size=MAX_BODY)
     context = Context.build(config)
     web_app[CONTEXT] = context
     web_app[BOLT] = build_app(context)
-    web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
+    if config.metrics_enabled:
+        web_app.router.add_get("/metrics", metrics)
     web_app.cleanup_ctx.append(_lifecycle)
+    if config.socket_mode:
+        web_app[SOCKET] = SocketModeLink(web_app[BOLT], config, ping_interval=socket_ping_interval)
+        # After _lifecycle, so the pool is running before the first envelope and still running after the last.
+        web_app.cleanup_ctx.append(_socket_mode)
+    else:
+        web_app.router.add_post("/slack/events", slack_events)
     return web_app
 
 
@@ -51,7 +65,8 @@ async def _lifecycle(web_app: web.Application) -> Any:
         if context.config.ca_bundle:
             log.warning("OPENMEETINGS_CA_BUNDLE is ignored while OPENMEETINGS_VERIFY_TLS=false")
     log.info(
-        "bot started: openmeetings=%s pool_size=%d session_timeout=%ss join_link_ttl=%ss",
+        "bot started: slack=%s openmeetings=%s pool_size=%d session_timeout=%ss join_link_ttl=%ss",
+        "socket-mode" if context.config.socket_mode else "http",
         context.config.openmeetings_url,
         context.pool.size,
         context.config.session_timeout,
@@ -67,6 +82,13 @@ async def _lifecycle(web_app: web.Application) -> Any:
         log.warning("bot stopping: %d replies did not finish in %.0f s", unfinished, DRAIN_TIMEOUT)
     await context.close()
     log.info("bot stopped")
+
+
+async def _socket_mode(web_app: web.Application) -> Any:
+    link = web_app[SOCKET]
+    await link.start()
+    yield
+    await link.close()
 
 
 async def slack_events(request: web.Request) -> web.Response:
@@ -90,6 +112,11 @@ async def healthz(request: web.Request) -> web.Response:
     except (OMError, TimeoutError) as exc:
         body["openmeetings"] = "unreachable"
         problems.append(str(exc) if isinstance(exc, OMError) else "OpenMeetings did not answer in time")
+    if SOCKET in request.app:
+        connected = await request.app[SOCKET].connected()
+        body["slack"] = "connected" if connected else "not connected"
+        if not connected:
+            problems.append("not connected to Slack over Socket Mode (check SLACK_APP_TOKEN; the log says more)")
     if status.auth_blocked_for > 0:
         problems.append(status.last_error or "OpenMeetings refused the bot's login")
     elif status.fresh == 0 and status.last_error:
@@ -103,3 +130,8 @@ async def healthz(request: web.Request) -> web.Response:
         return web.json_response(body, status=503)
     body["status"] = "ok"
     return web.json_response(body)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = request.app[CONTEXT].metrics.render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

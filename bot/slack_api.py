@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 USERS_INFO_TTL = 300.0
 USERS_INFO_TIMEOUT = 3.0
 OWN_TEAM_RETRY = 10.0
+# A users.info failure is remembered this long, so one /meet asks Slack once however many steps need the profile.
+FAILURE_MEMORY = 10.0
 _CACHE_SIZE = 5000
 _RESPOND_TRIES = 3
 _RESPOND_TIMEOUT = 10.0
@@ -30,6 +32,7 @@ class SlackAPI:
         self._base = base_url
         self._auth = {"Authorization": f"Bearer {token}"}
         self._users: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._failed: dict[str, float] = {}
         self._rate_limited_until = 0.0
         self._own_team: tuple[str, str | None] | None = None
         self._own_team_retry = 0.0
@@ -60,12 +63,17 @@ class SlackAPI:
         if cached is not None and cached[0] > now:
             self._users.move_to_end(user_id)
             return cached[1]
-        if now < self._rate_limited_until:
-            # Slack asked us to wait: the person gets in under the name in the command payload.
+        if now < self._rate_limited_until or self._failed.get(user_id, 0.0) > now:
+            # Slack asked us to wait, or just failed for this person: they get in under the name in the
+            # signed request rather than wait for (or hammer) Slack again.
             return cached[1] if cached else None
         user = await self._fetch_user(user_id)
         if user is None:
+            self._failed[user_id] = time.monotonic() + FAILURE_MEMORY
+            if len(self._failed) > _CACHE_SIZE:
+                self._failed = {k: v for k, v in self._failed.items() if v > now}
             return cached[1] if cached else None
+        self._failed.pop(user_id, None)
         self._users[user_id] = (now + USERS_INFO_TTL, user)
         self._users.move_to_end(user_id)
         while len(self._users) > _CACHE_SIZE:

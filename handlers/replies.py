@@ -24,12 +24,17 @@ Work = Callable[[dict[str, Any]], Awaitable[list[Reply]]]
 
 
 def acked(context: Context, work: Work, name: str) -> Callable[..., Awaitable[None]]:
+    trigger = "command" if name == "meet" else "button"
+
     async def answer(body: dict[str, Any], response_url: str) -> None:
         try:
             replies = await work(body)
         except Exception:
             log.exception("%s: unexpected failure", name)
+            context.metrics.count(trigger, None, crashed=True)
             replies = [Reply(response_url, blocks.error_message(SORRY))]
+        else:
+            context.metrics.count(trigger, replies[0].message if replies else None)
         for reply in replies:
             await context.slack.respond(reply.response_url, reply.message)
 

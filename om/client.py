@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import ssl
+import time
+from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -35,6 +38,10 @@ NOT_ALLOWED: Final = "error.notallowed"
 DEFAULT_LOGIN_TIMEOUT: Final = 30.0
 DEFAULT_TIMEOUT: Final = 10.0
 _ACCOUNT_KEYS: Final = frozenset({"error.notactivated", "error.nogroup"})
+_ID_SEGMENT: Final = re.compile(r"/\d+(?=/|$)")
+
+# Called with (endpoint, seconds) after every request, failed ones included.
+RequestObserver = Callable[[str, float], None]
 
 
 class OMClient:
@@ -47,12 +54,14 @@ class OMClient:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         login_timeout: float = DEFAULT_LOGIN_TIMEOUT,
+        observe: RequestObserver | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api = self.base_url + "/services"
         self._http = http
         self._timeout = timeout
         self._login_timeout = login_timeout
+        self._observe = observe
         self._login_verb: str | None = None
         self._verb_lock = asyncio.Lock()
         self.server_info: ServerInfo | None = None
@@ -194,6 +203,7 @@ class OMClient:
         wait: float | None = None,
     ) -> httpx.Response:
         url = self._api + path
+        started = time.perf_counter()
         try:
             response = await self._http.request(method, url, params=params, data=data, timeout=wait or self._timeout)
         except httpx.TimeoutException as exc:
@@ -204,6 +214,9 @@ class OMClient:
                     "TLS handshake with OpenMeetings failed (self-signed certificate? set OPENMEETINGS_CA_BUNDLE)"
                 ) from exc
             raise OMUnreachableError(f"OpenMeetings is not reachable ({_transport_reason(exc)})") from exc
+        finally:
+            if self._observe is not None:
+                self._observe(endpoint_of(path), time.perf_counter() - started)
         if response.status_code in (502, 503, 504):
             # A reverse proxy in front of a stopped or restarting Tomcat.
             raise OMUnreachableError(f"OpenMeetings answered HTTP {response.status_code} on {path}")
@@ -215,6 +228,11 @@ class OMClient:
         if response.status_code == 500 and response.headers.get("exception") == NOT_ALLOWED:
             raise OMNotAllowedError(f"OpenMeetings answered {NOT_ALLOWED} on {path}")
         return response
+
+
+def endpoint_of(path: str) -> str:
+    """``/room/5`` -> ``/room/{id}``: a label that names the call, never an id (SIDs travel in the query)."""
+    return _ID_SEGMENT.sub("/{id}", path)
 
 
 def _decode(response: httpx.Response, path: str) -> Any:
@@ -269,4 +287,12 @@ def _short(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-__all__ = ["DEFAULT_LOGIN_TIMEOUT", "DEFAULT_TIMEOUT", "NOT_ALLOWED", "OMClient", "OMError"]
+__all__ = [
+    "DEFAULT_LOGIN_TIMEOUT",
+    "DEFAULT_TIMEOUT",
+    "NOT_ALLOWED",
+    "OMClient",
+    "OMError",
+    "RequestObserver",
+    "endpoint_of",
+]

@@ -1,5 +1,6 @@
 """A stand-in for Slack: the Web API methods the bot calls, response_url sinks, and a
 driver that sends signed slash commands and button clicks the way Slack does.
+(``socket_mode.py`` sends the same payloads over Socket Mode.)
 
 Faults are knobs on the simulator (status codes, Retry-After, latency) so tests
 can make Slack misbehave the ways it really does.
@@ -87,9 +88,13 @@ class Sink:
     user_id: str = ""  # who made the request this response_url answers
 
 
+DEFAULT_SCOPES = ("commands", "users:read", "users:read.email")
+
+
 class SlackSimulator:
-    def __init__(self, *, bot_token: str = "xoxb-test-token-0000") -> None:
+    def __init__(self, *, bot_token: str = "xoxb-test-token-0000", app_token: str = "xapp-1-A0APP0001-0-test") -> None:
         self.bot_token = bot_token
+        self.app_token = app_token
         self.users: dict[str, SlackUser] = {}
         self.calls: list[ApiCall] = []
         self.sinks: dict[str, Sink] = {}
@@ -104,6 +109,10 @@ class SlackSimulator:
         self.team_id = "T0TEAM001"
         self.enterprise_id: str | None = None
         self.auth_test_error: str | None = None
+        # The bot token's scopes, sent as Slack does in the x-oauth-scopes header of Web API answers.
+        self.scopes: list[str] = list(DEFAULT_SCOPES)
+        # apps.connections.open answers with the URL this returns (a SocketModeServer's open_url).
+        self.connections_open: Callable[[], str] | None = None
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -178,18 +187,31 @@ class SlackSimulator:
         await self._notify()
         if self.latency:
             await asyncio.sleep(self.latency)
+        if method == "apps.connections.open":
+            return self._connections_open(auth)
         if auth != f"Bearer {self.bot_token}" and params.get("token") != self.bot_token:
-            return web.json_response({"ok": False, "error": "not_authed"})
+            return web.json_response({"ok": False, "error": "invalid_auth" if auth else "not_authed"})
+        scopes = {"x-oauth-scopes": ",".join(self.scopes)}
         if method == "auth.test":
             if self.auth_test_error:
                 return web.json_response({"ok": False, "error": self.auth_test_error})
             answer = {"ok": True, "team_id": self.team_id, "user_id": "UBOT", "bot_id": "BBOT", "team": "Acme"}
             if self.enterprise_id:
                 answer["enterprise_id"] = self.enterprise_id
-            return web.json_response(answer)
+            return web.json_response(answer, headers=scopes)
         if method == "users.info":
             return self._users_info(params)
         return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+
+    def _connections_open(self, auth: str | None) -> web.Response:
+        # Only an app-level token opens a Socket Mode connection; a bot token is the wrong kind.
+        if auth == f"Bearer {self.app_token}":
+            if self.connections_open is None:
+                return web.json_response({"ok": False, "error": "socket_mode_not_enabled"})
+            return web.json_response({"ok": True, "url": self.connections_open()})
+        if auth == f"Bearer {self.bot_token}":
+            return web.json_response({"ok": False, "error": "not_allowed_token_type"})
+        return web.json_response({"ok": False, "error": "invalid_auth" if auth else "not_authed"})
 
     def _users_info(self, params: dict[str, str]) -> web.Response:
         if self.retry_after is not None:
@@ -254,26 +276,7 @@ class SlackDriver:
     def command_body(
         self, user: SlackUser, text: str, *, channel: str = "C0CHANNEL1", channel_name: str = "general"
     ) -> tuple[str, Sink]:
-        response_url, sink = self.slack.new_response_url()
-        sink.user_id = user.id
-        fields = {
-            "token": "legacy-verification-token",
-            "team_id": user.team_id,
-            "team_domain": "acme",
-            "channel_id": channel,
-            "channel_name": channel_name,
-            "user_id": user.id,
-            "user_name": user.name,
-            "command": "/meet",
-            "text": text,
-            "api_app_id": "A0APP0001",
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": f"{secrets.randbelow(10**9)}.{secrets.randbelow(10**9)}",
-        }
-        if user.enterprise_id:
-            fields["enterprise_id"] = user.enterprise_id
-            fields["enterprise_name"] = "Acme Grid"
+        fields, sink = command_fields(self.slack, user, text, channel=channel, channel_name=channel_name)
         return urlencode(fields), sink
 
     async def post(self, body: str, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -290,39 +293,7 @@ class SlackDriver:
     def click_body(
         self, user: SlackUser, message: dict[str, Any], button: dict[str, Any] | None = None
     ) -> tuple[str, Sink]:
-        button = button or join_button(message)
-        response_url, sink = self.slack.new_response_url()
-        sink.user_id = user.id
-        in_channel = message.get("response_type") == "in_channel"
-        payload = {
-            "type": "block_actions",
-            "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": user.team_id},
-            "api_app_id": "A0APP0001",
-            "token": "legacy-verification-token",
-            "container": {
-                "type": "message",
-                "message_ts": f"{time.time():.6f}",
-                "channel_id": "C0CHANNEL1",
-                "is_ephemeral": not in_channel,
-            },
-            "trigger_id": f"{secrets.randbelow(10**9)}.{secrets.randbelow(10**9)}",
-            "team": {"id": user.team_id, "domain": "acme"},
-            "enterprise": {"id": user.enterprise_id, "name": "Acme Grid"} if user.enterprise_id else None,
-            "is_enterprise_install": False,
-            "channel": {"id": "C0CHANNEL1", "name": "general"},
-            "response_url": response_url,
-            "actions": [
-                {
-                    "action_id": button["action_id"],
-                    "block_id": "join",
-                    "text": button["text"],
-                    "value": button.get("value", ""),
-                    "style": "primary",
-                    "type": "button",
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
-        }
+        payload, sink = click_payload(self.slack, user, message, button)
         return urlencode({"payload": json.dumps(payload)}), sink
 
     async def click(self, user: SlackUser, message: dict[str, Any], button: dict[str, Any] | None = None) -> Sent:
@@ -331,6 +302,73 @@ class SlackDriver:
         start = time.perf_counter()
         ack = await self.post(body)
         return Sent(ack, sink, time.perf_counter() - start)
+
+
+def command_fields(
+    slack: SlackSimulator, user: SlackUser, text: str, *, channel: str = "C0CHANNEL1", channel_name: str = "general"
+) -> tuple[dict[str, str], Sink]:
+    """What Slack sends for ``/meet <text>``: form fields over HTTP, the same as a JSON payload over Socket Mode."""
+    response_url, sink = slack.new_response_url()
+    sink.user_id = user.id
+    fields = {
+        "token": "legacy-verification-token",
+        "team_id": user.team_id,
+        "team_domain": "acme",
+        "channel_id": channel,
+        "channel_name": channel_name,
+        "user_id": user.id,
+        "user_name": user.name,
+        "command": "/meet",
+        "text": text,
+        "api_app_id": "A0APP0001",
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": f"{secrets.randbelow(10**9)}.{secrets.randbelow(10**9)}",
+    }
+    if user.enterprise_id:
+        fields["enterprise_id"] = user.enterprise_id
+        fields["enterprise_name"] = "Acme Grid"
+    return fields, sink
+
+
+def click_payload(
+    slack: SlackSimulator, user: SlackUser, message: dict[str, Any], button: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], Sink]:
+    """The block_actions payload of a click on ``button`` (default: the message's Join link button)."""
+    button = button or join_button(message)
+    response_url, sink = slack.new_response_url()
+    sink.user_id = user.id
+    in_channel = message.get("response_type") == "in_channel"
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": user.team_id},
+        "api_app_id": "A0APP0001",
+        "token": "legacy-verification-token",
+        "container": {
+            "type": "message",
+            "message_ts": f"{time.time():.6f}",
+            "channel_id": "C0CHANNEL1",
+            "is_ephemeral": not in_channel,
+        },
+        "trigger_id": f"{secrets.randbelow(10**9)}.{secrets.randbelow(10**9)}",
+        "team": {"id": user.team_id, "domain": "acme"},
+        "enterprise": {"id": user.enterprise_id, "name": "Acme Grid"} if user.enterprise_id else None,
+        "is_enterprise_install": False,
+        "channel": {"id": "C0CHANNEL1", "name": "general"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "action_id": button["action_id"],
+                "block_id": "join",
+                "text": button["text"],
+                "value": button.get("value", ""),
+                "style": "primary",
+                "type": "button",
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+    return payload, sink
 
 
 def join_button(message: dict[str, Any]) -> dict[str, Any]:
