@@ -10,11 +10,12 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
+from handlers.background import Background
 
 from .context import Context
 
 
-def build_app(context: Context) -> AsyncApp:
+def build_app(context: Context, background: Background) -> AsyncApp:
     config = context.config
 
     async def authorize(enterprise_id: str | None, team_id: str | None, **_: Any) -> AuthorizeResult:
@@ -27,8 +28,10 @@ def build_app(context: Context) -> AsyncApp:
         authorize=authorize,
         client=AsyncWebClient(base_url=config.slack_api_url),
         logger=logging.getLogger("slack_bolt"),
-        process_before_response=False,
+        # Listeners ack and hand the rest to ``background``, so Bolt returns the ack as soon as the listener
+        # does. With False, Bolt would run the listener as a task and poll for the ack every 10 ms.
+        process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
-    handlers.register(app, context)
+    handlers.register(app, context, background)
     return app

@@ -10,6 +10,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
+from handlers.background import Background
 from om import OMError
 
 from .app import build_app
@@ -22,7 +23,10 @@ log = logging.getLogger(__name__)
 
 CONTEXT: web.AppKey[Context] = web.AppKey("context", Context)
 BOLT: web.AppKey[AsyncApp] = web.AppKey("bolt", AsyncApp)
+BACKGROUND: web.AppKey[Background] = web.AppKey("background", Background)
 HEALTH_TIMEOUT = 3.0
+# On shutdown, answers already acked get this long to reach Slack.
+DRAIN_TIMEOUT = 4.0
 # Slack's payloads are a few KB; refuse anything far beyond before reading it.
 MAX_BODY = 512 * 1024
 
@@ -32,7 +36,8 @@ def create_web_app(config: Config) -> web.Application:
     web_app = web.Application(client_max_size=MAX_BODY)
     context = Context.build(config)
     web_app[CONTEXT] = context
-    web_app[BOLT] = build_app(context)
+    web_app[BACKGROUND] = background = Background()
+    web_app[BOLT] = build_app(context, background)
     web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
     web_app.cleanup_ctx.append(_lifecycle)
@@ -55,6 +60,7 @@ async def _lifecycle(web_app: web.Application) -> Any:
         context.config.join_link_ttl,
     )
     yield
+    await web_app[BACKGROUND].drain(DRAIN_TIMEOUT)
     scheduler.shutdown(wait=False)
     await context.close()
     log.info("bot stopped")

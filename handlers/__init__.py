@@ -7,9 +7,10 @@ from slack_bolt.async_app import AsyncApp
 from bot.context import Context
 
 from .actions import join
+from .background import Background
 from .commands import meet
 
 
-def register(app: AsyncApp, context: Context) -> None:
-    meet.register(app, context)
-    join.register(app, context)
+def register(app: AsyncApp, context: Context, background: Background) -> None:
+    meet.register(app, context, background)
+    join.register(app, context, background)
