@@ -1,0 +1,575 @@
+"""The benchmark machinery: processes, the load generator, the figures.
+
+Every process runs on loopback: the OM simulator and the Slack stub (``tests.bench.sims``, one process each), the
+bot (``python -m bot``, exactly the Procfile line) and the baseline (``python -m tests.bench.baseline``), both from
+the same environment variables. This process is the load generator: it sends signed ``/meet`` commands, each from
+a new Slack user id, from ``concurrency`` simulated people at a time. A person sends a ``/meet``, waits for the ack,
+then waits for the reply to reach the Slack stub's ``response_url``; then the next person comes.
+
+Load points run interleaved, bot then baseline, for ``rounds`` rounds, and each app's samples are pooled.
+CPU and memory are read from /proc (psutil) for the app's process only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import signal
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlencode
+
+import aiohttp
+import psutil
+
+from .sims import BOT_TOKEN, SIGNING_SECRET
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = ("bot", "baseline")
+REPLY_TIMEOUT = 30.0
+# The bot's settings for the benchmark, all through its documented environment variables: a pool as large as the
+# number of people who may arrive at once, and as many logins in flight (README, "Configuration").
+BOT_ENV = {"OPENMEETINGS_POOL_SIZE": "100", "OPENMEETINGS_MAX_LOGINS": "100"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    concurrency: int
+    requests: int
+    om_latency: float
+    quick_requests: int
+    about: str
+    memory_marks: tuple[int, ...] = ()
+    # False: each person sends the next /meet as soon as the last one is answered (sustained load).
+    # True: ``concurrency`` people send a /meet at the same moment; the next wave comes once all are answered.
+    waves: bool = False
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("hot", 1, 40, 0.100, 12, "one person at a time, OM answers in 100 ms"),
+        Scenario("burst", 100, 1000, 0.200, 300, "waves of 100 people at once, OM answers in 200 ms", waves=True),
+        Scenario("throughput", 64, 2000, 0.050, 600, "64 people at once, OM answers in 50 ms"),
+        Scenario(
+            "memory", 32, 10000, 0.020, 10000, "10,000 /meet, 32 at once, OM in 20 ms", memory_marks=(5000, 10000)
+        ),
+    )
+}
+DEFAULT_SCENARIOS = ("hot", "burst", "throughput")
+
+
+@dataclass
+class Options:
+    scenarios: tuple[str, ...] = DEFAULT_SCENARIOS
+    rounds: int = 2
+    quick: bool = False
+    latency: float | None = None  # overrides every scenario's OM latency
+    slack_latency: float = 0.0
+    concurrency: int | None = None
+    requests: int | None = None
+    startups: int = 3
+    apps: tuple[str, ...] = APPS
+    bot_env: dict[str, str] = field(default_factory=lambda: dict(BOT_ENV))
+    log_dir: str | None = None
+    json_path: str | None = None
+
+
+@dataclass
+class Point:
+    """One load point for one app in one round."""
+
+    app: str
+    scenario: str
+    round: int
+    requests: int
+    concurrency: int
+    om_latency: float
+    acked: int = 0
+    answered: int = 0
+    ack_ms: list[float] = field(default_factory=list)
+    reply_ms: list[float] = field(default_factory=list)
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    om_requests: int = 0
+    slack_api_calls: int = 0
+    rss_at: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
+class Figures:
+    """One app's figures for one scenario, every round pooled."""
+
+    requests: int
+    acked: int
+    answered: int
+    ack_p50_ms: float
+    ack_p99_ms: float
+    reply_p50_ms: float
+    reply_p99_ms: float
+    reply_after_ack_p50_ms: float
+    om_requests_per_meet: float
+    slack_api_calls_per_meet: float
+    meets_per_s: float
+    cpu_ms_per_meet: float
+    meets_per_cpu_s: float
+    rss_growth_mb: float | None = None
+
+
+@dataclass
+class AppFigures:
+    startup_s: float
+    startup_max_s: float
+    peak_rss_mb: float
+
+
+@dataclass
+class Report:
+    machine: dict[str, str]
+    options: dict[str, Any]
+    apps: dict[str, AppFigures]
+    scenarios: dict[str, dict[str, Figures]]
+    points: list[Point]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+
+# ------------------------------------------------------------------ processes
+
+
+def machine() -> dict[str, str]:
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {"nproc": str(os.cpu_count()), "cpu": model, "python": sys.version.split()[0]}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _proc_status(pid: int, key: str) -> int:
+    """A ``/proc/<pid>/status`` field in bytes (VmRSS: now, VmHWM: the peak)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024
+    raise KeyError(key)
+
+
+class Child:
+    def __init__(self, name: str, proc: asyncio.subprocess.Process, log: IO[bytes]) -> None:
+        self.name = name
+        self.proc = proc
+        self.log = log
+        self.ps = psutil.Process(proc.pid)
+
+    def cpu(self) -> float:
+        times = self.ps.cpu_times()
+        return float(times.user + times.system)
+
+    def rss(self) -> int:
+        return _proc_status(self.proc.pid, "VmRSS")
+
+    def peak_rss(self) -> int:
+        return _proc_status(self.proc.pid, "VmHWM")
+
+    async def stop(self) -> int | None:
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 10)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+
+class Sim(Child):
+    port: int
+    control: str
+
+    async def stats(self, http: aiohttp.ClientSession) -> dict[str, int]:
+        async with http.get(self.control + "/stats") as response:
+            data: dict[str, int] = await response.json()
+            return data
+
+
+async def start_sim(kind: str, latency: float, log_dir: Path) -> Sim:
+    log = (log_dir / f"{kind}-sim.log").open("wb")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.bench.sims",
+        kind,
+        "--latency",
+        str(latency),
+        cwd=str(ROOT),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=log,
+    )
+    sim = Sim(kind, proc, log)
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), 30)
+    if not line:
+        await sim.stop()
+        raise RuntimeError(f"the {kind} simulator did not start; see {log.name}")
+    ready = json.loads(line)
+    sim.port = int(ready["port"])
+    sim.control = f"http://127.0.0.1:{ready['control']}"
+    return sim
+
+
+def app_env(om: Sim, slack: Sim, port: int, extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENMEETINGS_", "MEET_"))}
+    env.update(
+        {
+            "PORT": str(port),
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": f"http://127.0.0.1:{slack.port}/api/",
+            "OPENMEETINGS_URL": f"http://127.0.0.1:{om.port}/openmeetings",
+            "OPENMEETINGS_USER": "slackbot",
+            "OPENMEETINGS_PASSWORD": "s3cret-pass",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    env.update(extra)
+    return env
+
+
+class App(Child):
+    url: str
+    startup_s: float
+
+
+async def start_app(
+    name: str, env: dict[str, str], log_dir: Path, http: aiohttp.ClientSession, attempt: int = 0
+) -> App:
+    """Starts the app as the Procfile does and times it until ``/healthz`` answers 200."""
+    module = "bot" if name == "bot" else "tests.bench.baseline"
+    log = (log_dir / f"{name}-{attempt}.log").open("wb")
+    started = time.monotonic()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", module, cwd=str(ROOT), env=env, stdout=log, stderr=log
+    )
+    app = App(name, proc, log)
+    app.url = f"http://127.0.0.1:{env['PORT']}"
+    deadline = started + 30
+    while True:
+        if proc.returncode is not None or time.monotonic() > deadline:
+            await app.stop()
+            raise RuntimeError(f"{name} did not become healthy; see {log.name}")
+        with contextlib.suppress(aiohttp.ClientError):
+            async with http.get(app.url + "/healthz") as response:
+                if response.status == 200:
+                    break
+        await asyncio.sleep(0.005)
+    app.startup_s = time.monotonic() - started
+    return app
+
+
+# ------------------------------------------------------------------ the load generator
+
+
+def sign(body: str) -> dict[str, str]:
+    ts = str(int(time.time()))
+    digest = hmac.new(SIGNING_SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+class Replies:
+    """Follows the Slack stub's stream of replies and hands each to the person waiting for it."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[str, asyncio.Future[tuple[float, bool]]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, http: aiohttp.ClientSession, slack: Sim) -> None:
+        ready = asyncio.get_running_loop().create_future()
+        self._task = asyncio.create_task(self._follow(http, slack, ready))
+        await asyncio.wait_for(ready, 10)
+
+    async def _follow(self, http: aiohttp.ClientSession, slack: Sim, ready: asyncio.Future[None]) -> None:
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
+        async with http.get(slack.control + "/replies", timeout=timeout) as response:
+            await response.content.readline()
+            ready.set_result(None)
+            async for line in response.content:
+                token, at, ok = line.decode().split()
+                waiter = self.waiting.pop(token, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result((float(at), ok == "1"))
+
+    def expect(self, token: str) -> asyncio.Future[tuple[float, bool]]:
+        waiter: asyncio.Future[tuple[float, bool]] = asyncio.get_running_loop().create_future()
+        self.waiting[token] = waiter
+        return waiter
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, aiohttp.ClientError):
+                await self._task
+
+
+class People:
+    """A new Slack user id for every /meet of the run."""
+
+    def __init__(self) -> None:
+        self._next = 0
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        self._next += 1
+        return f"U{self._next:09d}"
+
+
+def command_body(user_id: str, response_url: str, room: int = 5) -> str:
+    return urlencode(
+        {
+            "token": "legacy-verification-token",
+            "team_id": "T0TEAM001",
+            "team_domain": "acme",
+            "channel_id": "C0CHANNEL1",
+            "channel_name": "general",
+            "user_id": user_id,
+            "user_name": f"person{user_id[1:]}",
+            "command": "/meet",
+            "text": f"room-{room}",
+            "api_app_id": "A0APP0001",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": f"{secrets.randbelow(10**9)}.{secrets.randbelow(10**9)}",
+        }
+    )
+
+
+@dataclass
+class Rig:
+    om: Sim
+    slack: Sim
+    http: aiohttp.ClientSession
+    replies: Replies
+    people: People
+
+
+async def run_point(
+    rig: Rig, app: App, scenario: Scenario, n: int, concurrency: int, latency: float, rnd: int
+) -> Point:
+    point = Point(app.name, scenario.name, rnd, n, concurrency, latency)
+    async with rig.http.post(rig.om.control + "/latency", params={"seconds": str(latency)}) as response:
+        response.raise_for_status()
+    om0, slack0 = await rig.om.stats(rig.http), await rig.slack.stats(rig.http)
+    cpu0 = app.cpu()
+    slack_base = f"http://127.0.0.1:{rig.slack.port}/actions/"
+    events = app.url + "/slack/events"
+    todo = iter(range(n))
+    last_reply = 0.0
+    timeout = aiohttp.ClientTimeout(total=REPLY_TIMEOUT)
+    marks = sorted(scenario.memory_marks)
+
+    async def person() -> None:
+        for _ in todo:
+            await one_meet()
+
+    async def one_meet() -> None:
+        nonlocal last_reply
+        token = secrets.token_hex(10)
+        body = command_body(next(rig.people), slack_base + token)
+        waiter = rig.replies.expect(token)
+        headers = sign(body)
+        sent = time.monotonic()
+        try:
+            async with rig.http.post(events, data=body, headers=headers, timeout=timeout) as response:
+                await response.read()
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError):
+            status = 0
+        acked = time.monotonic()
+        if status == 200:
+            point.acked += 1
+            point.ack_ms.append((acked - sent) * 1000)
+        try:
+            arrived, ok = await asyncio.wait_for(waiter, REPLY_TIMEOUT)
+        except TimeoutError:
+            rig.replies.waiting.pop(token, None)
+            return
+        if ok:
+            point.answered += 1
+            point.reply_ms.append((arrived - sent) * 1000)
+            last_reply = max(last_reply, arrived)
+            if marks and point.answered == marks[0]:
+                point.rss_at[marks.pop(0)] = app.rss()
+
+    started = time.monotonic()
+    if scenario.waves:
+        for first in range(0, n, concurrency):
+            await asyncio.gather(*(one_meet() for _ in range(min(concurrency, n - first))))
+    else:
+        await asyncio.gather(*(person() for _ in range(concurrency)))
+    point.wall_s = (last_reply or time.monotonic()) - started
+    # The bot refills its pool after the last reply; that work belongs to these /meets, so wait until OM is quiet.
+    om1 = await _settle(rig)
+    point.cpu_s = app.cpu() - cpu0
+    slack1 = await rig.slack.stats(rig.http)
+    point.om_requests = om1["requests"] - om0["requests"]
+    point.slack_api_calls = slack1["api_calls"] - slack0["api_calls"]
+    return point
+
+
+async def _settle(rig: Rig) -> dict[str, int]:
+    stats = await rig.om.stats(rig.http)
+    quiet = 0
+    deadline = time.monotonic() + 10
+    while quiet < 3 and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        now = await rig.om.stats(rig.http)
+        quiet = quiet + 1 if now == stats else 0
+        stats = now
+    return stats
+
+
+# ------------------------------------------------------------------ figures
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def figures(points: list[Point]) -> Figures:
+    ack = [v for p in points for v in p.ack_ms]
+    reply = [v for p in points for v in p.reply_ms]
+    answered = sum(p.answered for p in points)
+    requests = sum(p.requests for p in points)
+    cpu = sum(p.cpu_s for p in points)
+    wall = sum(p.wall_s for p in points)
+    growth = None
+    marked = [p for p in points if len(p.rss_at) >= 2]
+    if marked:
+        growth = statistics.median(
+            (p.rss_at[max(p.rss_at)] - p.rss_at[min(p.rss_at)]) / 2**20 for p in marked
+        )
+    return Figures(
+        requests=requests,
+        acked=sum(p.acked for p in points),
+        answered=answered,
+        ack_p50_ms=percentile(ack, 50),
+        ack_p99_ms=percentile(ack, 99),
+        reply_p50_ms=percentile(reply, 50),
+        reply_p99_ms=percentile(reply, 99),
+        reply_after_ack_p50_ms=percentile(reply, 50) - percentile(ack, 50),
+        om_requests_per_meet=sum(p.om_requests for p in points) / max(1, requests),
+        slack_api_calls_per_meet=sum(p.slack_api_calls for p in points) / max(1, requests),
+        meets_per_s=answered / wall if wall > 0 else 0.0,
+        cpu_ms_per_meet=1000 * cpu / max(1, answered),
+        meets_per_cpu_s=answered / cpu if cpu > 0 else 0.0,
+        rss_growth_mb=growth,
+    )
+
+
+# ------------------------------------------------------------------ the run
+
+
+def _log_dir(options: Options) -> Path:
+    log_dir = Path(options.log_dir or tempfile.mkdtemp(prefix="omslack-bench-"))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return log_dir
+
+
+async def run(options: Options, progress: IO[str] | None = None) -> Report:
+    def say(text: str) -> None:
+        if progress is not None:
+            print(text, file=progress, flush=True)
+
+    log_dir = _log_dir(options)
+    say(f"logs in {log_dir}")
+    chosen = [SCENARIOS[name] for name in options.scenarios]
+    children: list[Child] = []
+    points: list[Point] = []
+    apps: dict[str, AppFigures] = {}
+    connector = aiohttp.TCPConnector(limit=0, force_close=False)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        replies = Replies()
+        try:
+            om = await start_sim("om", options.latency if options.latency is not None else 0.0, log_dir)
+            children.append(om)
+            slack = await start_sim("slack", options.slack_latency, log_dir)
+            children.append(slack)
+            await replies.start(http, slack)
+            rig = Rig(om, slack, http, replies, People())
+            running: dict[str, App] = {}
+            startups: dict[str, list[float]] = {name: [] for name in options.apps}
+            for attempt in range(max(1, options.startups)):
+                for name in options.apps:
+                    extra = options.bot_env if name == "bot" else {}
+                    app = await start_app(name, app_env(om, slack, free_port(), extra), log_dir, http, attempt)
+                    startups[name].append(app.startup_s)
+                    if attempt < options.startups - 1:
+                        await app.stop()
+                    else:
+                        running[name] = app
+                        children.append(app)
+            say("start-up to a healthy /healthz: " + ", ".join(f"{n} {max(v):.2f} s" for n, v in startups.items()))
+            for scenario in chosen:
+                n = options.requests or (scenario.quick_requests if options.quick else scenario.requests)
+                concurrency = options.concurrency or scenario.concurrency
+                latency = options.latency if options.latency is not None else scenario.om_latency
+                rounds = 1 if scenario.memory_marks else options.rounds
+                for rnd in range(1, rounds + 1):
+                    for name in options.apps:
+                        point = await run_point(rig, running[name], scenario, n, concurrency, latency, rnd)
+                        points.append(point)
+                        say(
+                            f"{scenario.name} round {rnd} {name}: {point.answered}/{n} answered, "
+                            f"ack p99 {percentile(point.ack_ms, 99):.1f} ms, "
+                            f"reply p50 {percentile(point.reply_ms, 50):.1f} ms, {point.wall_s:.1f} s"
+                        )
+            for name, app in running.items():
+                apps[name] = AppFigures(
+                    startup_s=statistics.median(startups[name]),
+                    startup_max_s=max(startups[name]),
+                    peak_rss_mb=app.peak_rss() / 2**20,
+                )
+        finally:
+            await replies.stop()
+            for child in reversed(children):
+                await child.stop()
+    scenarios = {
+        s.name: {name: figures([p for p in points if p.scenario == s.name and p.app == name]) for name in options.apps}
+        for s in chosen
+    }
+    opts = asdict(options)
+    opts["log_dir"] = str(log_dir)
+    return Report(machine(), opts, apps, scenarios, points)

@@ -1,0 +1,42 @@
+"""The benchmark's machinery on a tiny load: both apps as real processes, every /meet acked and answered, and every
+figure in the report. No timing is asserted: the figures are for people to read (README, "Performance")."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import fields
+
+from tests.bench.__main__ import parse
+from tests.bench.harness import Figures, run
+from tests.bench.report import ROWS, format_report
+
+
+async def test_a_tiny_run_of_both_apps_answers_every_meet_and_reports_every_figure() -> None:
+    options = parse(
+        ["--scenarios", "hot,burst", "--requests", "5", "--concurrency", "3", "--latency", "0.01", "--quick"]
+    )
+    report = await run(options)
+
+    assert set(report.apps) == {"bot", "baseline"}
+    for name, app in report.apps.items():
+        assert app.startup_s > 0 and app.peak_rss_mb > 0, name
+    for scenario in ("hot", "burst"):
+        for name in ("bot", "baseline"):
+            figures = report.scenarios[scenario][name]
+            assert (figures.requests, figures.acked, figures.answered) == (5, 5, 5), (scenario, name)
+            for field in fields(Figures):
+                if field.name == "rss_growth_mb":
+                    continue
+                value = getattr(figures, field.name)
+                assert isinstance(value, int | float) and math.isfinite(value), (scenario, name, field.name)
+            assert figures.om_requests_per_meet >= 1.0
+            assert figures.slack_api_calls_per_meet >= 1.0
+    points = [p for p in report.points if p.scenario == "burst"]
+    assert [p.app for p in points] == ["bot", "baseline"]
+
+    text = format_report(report)
+    for label, attr, _ in ROWS:
+        if attr != "rss_growth_mb":
+            assert label in text
+    for label in ("start-up to healthy /healthz", "peak RSS", "### targets", report.machine["cpu"]):
+        assert label in text
