@@ -17,6 +17,7 @@ from .meet import MeetService
 from .metrics import Metrics
 from .shares import ShareStore
 from .slack_api import SlackAPI
+from .transport import AiohttpTransport
 
 
 @dataclass(slots=True)
@@ -81,15 +82,17 @@ class Context:
         await self.http.aclose()
 
 
+MAX_CONNECTIONS = 100
+
+
 def make_http_client(config: Config) -> httpx.AsyncClient:
     """One pooled client for the process; OM's origin gets its own TLS settings (CA bundle, verify)."""
     om_verify: ssl.SSLContext | bool = config.verify_tls
     if config.verify_tls and config.ca_bundle:
         om_verify = ssl.create_default_context(cafile=config.ca_bundle)
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-    om_transport = httpx.AsyncHTTPTransport(verify=om_verify, limits=limits)
+    om_transport = AiohttpTransport(verify=om_verify, max_connections=MAX_CONNECTIONS)
     return httpx.AsyncClient(
-        limits=limits,
+        transport=AiohttpTransport(max_connections=MAX_CONNECTIONS),
         mounts={_origin(config.openmeetings_url): om_transport},
         follow_redirects=False,
         headers={"User-Agent": "openmeetings-slack/0.1"},
