@@ -30,6 +30,7 @@ class RateLimiter:
         self.window = window
         self._clock = clock
         self._events: dict[str, deque[float]] = {}
+        self._pruned = clock()
 
     def hit(self, key: str) -> float:
         """Records one event; returns 0 when allowed, else the seconds until the next one would be."""
@@ -42,10 +43,12 @@ class RateLimiter:
         if len(events) >= self.limit:
             return max(0.001, events[0] + self.window - now)
         events.append(now)
-        if len(self._events) > 50_000:
+        if now - self._pruned > self.window:
+            # Everyone quiet for a whole window has nothing left to count: forget them.
             self._forget_idle(now)
         return 0.0
 
     def _forget_idle(self, now: float) -> None:
+        self._pruned = now
         for key in [k for k, v in self._events.items() if not v or v[-1] <= now - self.window]:
             del self._events[key]

@@ -107,7 +107,7 @@ class SlackAPI:
             log.warning("slack users.info failed: %s", reason)
             return None
         user = data.get("user")
-        return user if isinstance(user, dict) else None
+        return _trimmed(user) if isinstance(user, dict) else None
 
     async def respond(self, response_url: str, message: dict[str, Any]) -> bool:
         """Posts to a response_url, retrying briefly on 5xx and network errors. False when it gave up."""
@@ -136,3 +136,20 @@ def _retry_after(response: httpx.Response) -> float:
         return max(1.0, min(600.0, float(response.headers.get("Retry-After", "30"))))
     except ValueError:
         return 30.0
+
+
+# What the bot reads of a users.info record; the rest (a dozen image sizes, status, timezone...) is dropped so
+# that a cache of thousands of people stays small.
+_USER_KEYS = ("id", "team_id", "name", "locale", "is_admin", "is_owner", "is_primary_owner", "is_restricted",
+              "is_ultra_restricted", "enterprise_user")  # fmt: skip
+_PROFILE_KEYS = ("first_name", "last_name", "real_name", "real_name_normalized", "display_name",
+                 "display_name_normalized", "email", "image_192", "image_512", "image_original", "image_72",
+                 "image_48")  # fmt: skip
+
+
+def _trimmed(user: dict[str, Any]) -> dict[str, Any]:
+    kept = {key: user[key] for key in _USER_KEYS if key in user}
+    profile = user.get("profile")
+    if isinstance(profile, dict):
+        kept["profile"] = {key: profile[key] for key in _PROFILE_KEYS if key in profile}
+    return kept
