@@ -6,7 +6,6 @@ Every check here runs before any OM request, so a refused request costs OM nothi
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,32 +22,42 @@ def team_allowed(allowed: frozenset[str], team_id: str, enterprise_id: str | Non
 
 
 class RateLimiter:
-    """At most ``limit`` events per person in any ``window`` seconds (a sliding window)."""
+    """At most ``limit`` events per person in any ``window`` seconds, as a sliding-window counter.
+
+    Two counts per person (this window and the last, weighted by how much of it still overlaps) keep the
+    state to a small int per active person, so a crowd of thousands costs next to nothing.
+    """
 
     def __init__(self, limit: int, window: float = 60.0, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
         self.window = window
         self._clock = clock
-        self._events: dict[str, deque[float]] = {}
-        self._pruned = clock()
+        self._start = clock()
+        self._current: dict[str, int] = {}
+        self._previous: dict[str, int] = {}
 
     def hit(self, key: str) -> float:
         """Records one event; returns 0 when allowed, else the seconds until the next one would be."""
         if self.limit <= 0:
             return 0.0
         now = self._clock()
-        events = self._events.setdefault(key, deque())
-        while events and events[0] <= now - self.window:
-            events.popleft()
-        if len(events) >= self.limit:
-            return max(0.001, events[0] + self.window - now)
-        events.append(now)
-        if now - self._pruned > self.window:
-            # Everyone quiet for a whole window has nothing left to count: forget them.
-            self._forget_idle(now)
+        self._roll(now)
+        elapsed = (now - self._start) / self.window
+        previous = self._previous.get(key, 0)
+        current = self._current.get(key, 0)
+        if previous * (1 - elapsed) + current >= self.limit:
+            if current >= self.limit:
+                return max(0.001, self._start + self.window - now)
+            # The last window's share fades linearly: wait until it has faded enough for one more.
+            needed = 1 - (self.limit - current) / previous
+            return max(0.001, (needed - elapsed) * self.window)
+        self._current[key] = current + 1
         return 0.0
 
-    def _forget_idle(self, now: float) -> None:
-        self._pruned = now
-        for key in [k for k, v in self._events.items() if not v or v[-1] <= now - self.window]:
-            del self._events[key]
+    def _roll(self, now: float) -> None:
+        passed = int((now - self._start) // self.window)
+        if passed <= 0:
+            return
+        self._previous = self._current if passed == 1 else {}
+        self._current = {}
+        self._start += passed * self.window

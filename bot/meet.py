@@ -235,9 +235,9 @@ class MeetService:
         except OMError as exc:
             return blocks.error_message(self._explain(exc)), None
         url = join_url(self._config.openmeetings_url, issued.hash, identity.language)
-        share_id = self._shares.add(response_url)
+        self._shares.add(issued.link_id, response_url)
         log.info("meet: link issued room=%s moderator=%s", resolved.room_id, identity.moderator)
-        return blocks.join_message(resolved, url, issued.link_id, share_id), resolved
+        return blocks.join_message(resolved, url, issued.link_id, issued.link_id), resolved
 
     async def _target_by_id(self, room_id: int) -> Target:
         return _target(await self._rooms.get(room_id))

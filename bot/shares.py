@@ -8,7 +8,6 @@ restart) the click's own response_url serves instead.
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -22,12 +21,16 @@ class ShareStore:
         self._clock = clock
         self._urls: OrderedDict[str, tuple[float, str]] = OrderedDict()
 
-    def add(self, response_url: str) -> str:
-        share_id = secrets.token_urlsafe(9)
-        self._urls[share_id] = (self._clock() + RESPONSE_URL_LIFETIME, response_url)
-        while len(self._urls) > _LIMIT:
+    def add(self, share_id: str, response_url: str) -> None:
+        """Remembers ``response_url`` under ``share_id`` (the id of the link it was answered with)."""
+        now = self._clock()
+        self._urls[share_id] = (now + RESPONSE_URL_LIFETIME, response_url)
+        # Entries are kept in the order they expire: drop the expired ones from the front.
+        while self._urls:
+            oldest = next(iter(self._urls.values()))
+            if oldest[0] > now and len(self._urls) <= _LIMIT:
+                break
             self._urls.popitem(last=False)
-        return share_id
 
     def get(self, share_id: str) -> str | None:
         entry = self._urls.get(share_id)
