@@ -478,9 +478,7 @@ def figures(points: list[Point]) -> Figures:
     growth = None
     marked = [p for p in points if len(p.rss_at) >= 2]
     if marked:
-        growth = statistics.median(
-            (p.rss_at[max(p.rss_at)] - p.rss_at[min(p.rss_at)]) / 2**20 for p in marked
-        )
+        growth = statistics.median((p.rss_at[max(p.rss_at)] - p.rss_at[min(p.rss_at)]) / 2**20 for p in marked)
     return Figures(
         requests=requests,
         acked=sum(p.acked for p in points),
