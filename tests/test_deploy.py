@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from tests.conftest import RunningBot
+from tests.processes import free_port
 from tests.simulators.om import OMSimulator
-from tests.test_server import _free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,7 +41,7 @@ async def test_healthcheck_command_follows_healthz(bot: RunningBot, om: OMSimula
     await om.stop()
     assert (await bot.healthz()).status_code == 503
     assert await healthcheck(port) == 1
-    assert await healthcheck(_free_port()) == 1
+    assert await healthcheck(free_port()) == 1
 
 
 def test_dockerfile_runs_the_web_line_as_a_user_with_a_health_check() -> None:

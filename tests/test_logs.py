@@ -17,9 +17,9 @@ import pytest
 from bot.config import Config, ConfigError
 from bot.logs import REQUEST_ID, JSONFormatter, KeyValueFormatter
 from tests.conftest import SIGNING_SECRET, StartBot, bot_env
+from tests.processes import free_port, start_bot_process, wait_healthy
 from tests.simulators.om import OMSimulator
 from tests.simulators.slack import SlackDriver, SlackSimulator, SlackUser, join_button
-from tests.test_server import _free_port, _poll_health
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -109,19 +109,11 @@ async def test_every_line_of_a_command_carries_its_request_id(
 async def test_python_m_bot_logs_json_lines_with_the_request_id(
     om: OMSimulator, slack: SlackSimulator, alice: SlackUser, http: httpx.AsyncClient
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **bot_env(om, slack), "PORT": str(port), "LOG_FORMAT": "json"}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=str(ROOT),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_bot_process(env)
     try:
-        assert await _poll_health(port, proc) == 200
+        assert await wait_healthy(port, proc) == 200
         driver = SlackDriver(slack, f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET, http)
         sent = await driver.command(alice, "room-5")
         join_button(await slack.next_message(sent.sink))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import RunningBot, StartBot, bot_env
+from tests.processes import free_port, start_bot_process, wait_healthy
 from tests.simulators.om import OMSimulator, Room
 from tests.simulators.slack import SlackDriver, SlackSimulator, SlackUser, join_button, message_text, sign
 
@@ -178,15 +178,12 @@ async def test_guests_are_refused_unless_allowed(
 async def test_sigterm_lets_an_acked_reply_finish_and_stops_cleanly(
     om: OMSimulator, slack: SlackSimulator, alice: SlackUser, http: httpx.AsyncClient
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **bot_env(om, slack), "PORT": str(port)}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=str(ROOT), env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    proc = await start_bot_process(env)
     try:
         driver = SlackDriver(slack, f"http://127.0.0.1:{port}/slack/events", env["SLACK_SIGNING_SECRET"], http)
-        await _wait_healthy(http, port, proc)
+        assert await wait_healthy(port, proc) == 200
         om.latency = 1.5  # the reply is still on its way when the platform says stop
         sent = await driver.command(alice, "room-5")
         assert sent.ack.status_code == 200 and not sent.sink.messages
@@ -202,24 +199,3 @@ async def test_sigterm_lets_an_acked_reply_finish_and_stops_cleanly(
     log = err.decode()
     assert "Scheduler has been shut down" in log or "bot stopped" in log
     assert "bot stopped" in log.rstrip().splitlines()[-1]
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _wait_healthy(http: httpx.AsyncClient, port: int, proc: asyncio.subprocess.Process) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        assert proc.returncode is None, "bot exited early"
-        try:
-            if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.05)
-    raise AssertionError("bot never became healthy")

@@ -7,10 +7,9 @@ import os
 import sys
 from pathlib import Path
 
-import httpx
-
 from bot.config import Config
 from tests.conftest import RunningBot, bot_env
+from tests.processes import free_port, start_bot_process, wait_healthy
 from tests.simulators.om import OMSimulator
 from tests.simulators.slack import SlackSimulator
 
@@ -43,19 +42,11 @@ def test_procfile_serves_the_app_on_port() -> None:
 
 async def test_python_m_bot_starts_serves_healthz_and_stops_on_sigterm(om: OMSimulator, slack: SlackSimulator) -> None:
     """What the Procfile's web line does, as a real process reading its settings from the environment."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **bot_env(om, slack), "PORT": str(port)}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=str(ROOT),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_bot_process(env)
     try:
-        assert await _poll_health(port, proc) == 200
+        assert await wait_healthy(port, proc) == 200
     finally:
         proc.terminate()
         try:
@@ -118,30 +109,3 @@ def test_config_reads_every_setting() -> None:
     assert (config.external_type, config.language, config.default_room) == ("corp", 2, 7)
     assert config.moderators == frozenset({"U1", "U2"}) and config.admins_are_moderators
     assert config.port == 8080
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _poll_health(port: int, proc: asyncio.subprocess.Process) -> int:
-    """Waits for the process to serve /healthz 200 (the pool fills in the background)."""
-    async with httpx.AsyncClient() as client:
-        deadline = asyncio.get_running_loop().time() + 20
-        last = 0
-        while asyncio.get_running_loop().time() < deadline:
-            if proc.returncode is not None:
-                raise AssertionError("bot exited early")
-            try:
-                response = await client.get(f"http://127.0.0.1:{port}/healthz")
-                last = response.status_code
-                if last == 200:
-                    return last
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-        return last

@@ -21,10 +21,10 @@ from bot.config import Config, ConfigError
 from bot.context import Context
 from bot.server import CONTEXT, create_web_app
 from tests.conftest import RunningBot, bot_env
+from tests.processes import free_port, start_bot_process, wait_healthy
 from tests.simulators.om import OMSimulator
 from tests.simulators.slack import SlackSimulator, SlackUser, buttons, join_button
 from tests.simulators.socket_mode import SocketModeDriver, SocketModeServer
-from tests.test_server import _free_port, _poll_health
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_TOKEN = "xapp-1-A0APP0001-4242424242-0123456789abcdef0123456789abcdef"
@@ -277,21 +277,12 @@ async def test_procfile_worker_line_as_a_real_process(
     om: OMSimulator, slack: SlackSimulator, slack_socket: SocketModeServer, alice: SlackUser, http: httpx.AsyncClient
 ) -> None:
     """``python -m bot socket`` reads its settings from the environment, connects, answers, and stops on SIGTERM."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **bot_env(om, slack, SLACK_APP_TOKEN=APP_TOKEN), "PORT": str(port)}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "socket",
-        cwd=str(ROOT),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_bot_process(env, "socket")
     try:
         await slack_socket.wait_connected(timeout=20)
-        assert await _poll_health(port, proc) == 200
+        assert await wait_healthy(port, proc) == 200
         sent = await SocketModeDriver(slack, slack_socket).command(alice, "room-2")
         joined = await om.open_join_url(join_button(await slack.next_message(sent.sink))["url"])
         assert joined is not None and joined.room_id == 2
