@@ -159,6 +159,9 @@ async def healthz(request: web.Request) -> web.Response:
     except (OMError, TimeoutError) as exc:
         body["openmeetings"] = "unreachable"
         problems.append(str(exc) if isinstance(exc, OMError) else "OpenMeetings did not answer in time")
+    # Slack trouble is reported, not failed on: restarting the bot would not fix Slack.
+    slack_problem = context.slack.recent_problem()
+    body["slack_api"] = {"errors": context.slack.errors, "recent_problem": slack_problem}
     if SOCKET in request.app:
         connected = await request.app[SOCKET].connected()
         body["slack"] = "connected" if connected else "not connected"

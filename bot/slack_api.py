@@ -37,6 +37,17 @@ class SlackAPI:
         self._own_team: tuple[str, str | None] | None = None
         self._own_team_retry = 0.0
         self.errors = 0
+        # The latest Slack problem, for /healthz: (monotonic time, what happened). Never a URL or token.
+        self.last_problem: tuple[float, str] | None = None
+
+    def _problem(self, what: str) -> None:
+        self.last_problem = (time.monotonic(), what)
+
+    def recent_problem(self, within: float = 300.0) -> str | None:
+        """The latest Slack problem if it happened in the last ``within`` seconds."""
+        if self.last_problem is None or time.monotonic() - self.last_problem[0] > within:
+            return None
+        return self.last_problem[1]
 
     async def own_team(self) -> tuple[str, str | None] | None:
         """(team id, enterprise id) of the bot token, from ``auth.test``; None while Slack can't say."""
@@ -53,7 +64,9 @@ class SlackAPI:
             return self._own_team
         self.errors += 1
         self._own_team_retry = time.monotonic() + OWN_TEAM_RETRY
-        log.warning("slack auth.test failed: %s", data.get("error") if isinstance(data, dict) else "bad answer")
+        reason = data.get("error") if isinstance(data, dict) else "bad answer"
+        self._problem(f"auth.test failed: {reason}")
+        log.warning("slack auth.test failed: %s", reason)
         return None
 
     async def user_info(self, user_id: str) -> dict[str, Any] | None:
@@ -90,11 +103,13 @@ class SlackAPI:
             )
         except httpx.HTTPError as exc:
             self.errors += 1
+            self._problem(f"users.info failed: {type(exc).__name__}")
             log.warning("slack users.info failed: %s", type(exc).__name__)
             return None
         if response.status_code == 429:
             self.errors += 1
             self._rate_limited_until = time.monotonic() + _retry_after(response)
+            self._problem("users.info rate limited")
             log.warning("slack users.info rate limited for %.0f s", self._rate_limited_until - time.monotonic())
             return None
         try:
@@ -104,6 +119,7 @@ class SlackAPI:
         if response.status_code != 200 or not isinstance(data, dict) or data.get("ok") is not True:
             self.errors += 1
             reason = data.get("error") if isinstance(data, dict) else f"HTTP {response.status_code}"
+            self._problem(f"users.info failed: {reason}")
             log.warning("slack users.info failed: %s", reason)
             return None
         user = data.get("user")
@@ -127,6 +143,7 @@ class SlackAPI:
                 await asyncio.sleep(delay)
                 delay *= 2
         self.errors += 1
+        self._problem(f"response_url post failed: {problem}")
         log.error("slack response_url post failed after %d tries: %s", attempt, problem)
         return False
 

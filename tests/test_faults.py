@@ -186,6 +186,9 @@ async def test_response_url_that_keeps_failing_is_given_up_and_logged(
     assert sent.sink.attempts == (1 if status == 404 else 3)
     assert "response_url post failed" in caplog.text
     assert sent.sink.token not in caplog.text  # a response_url is a credential: never logged
+    health = await bot.healthz()
+    assert health.json()["slack_api"]["recent_problem"] == f"response_url post failed: HTTP {status}"
+    assert sent.sink.token not in health.text
     slack.response_failures = 0
     await assert_recovers(bot, om, slack, alice)
 
@@ -211,6 +214,8 @@ async def test_users_info_rate_limited_honours_retry_after(
     joined = await om.open_join_url(join_button(await slack.next_message(sent.sink))["url"])
     assert joined is not None and joined.user.external_id.endswith(":U0BOB0001")
     assert slack.count("users.info") == calls  # Slack said wait 30 s: no call until then
+    health = await bot.healthz()
+    assert health.status_code == 200 and health.json()["slack_api"]["recent_problem"] == "users.info rate limited"
 
 
 async def test_burst_of_200_people_in_one_second(start_bot: StartBot, om: OMSimulator, slack: SlackSimulator) -> None:
