@@ -122,7 +122,7 @@ class MeetService:
         url = _text(body, "response_url")
         value = _button_value(body)
         person = person_from_body(body)
-        refusal = await self._admit(person, counts=True, guests=True)
+        refusal = await self._admit(person, counts=False, guests=True)
         if refusal is not None:
             return [Reply(url, blocks.replacing(refusal))]
         link_id = value.get("l")
@@ -139,7 +139,7 @@ class MeetService:
         url = _text(body, "response_url")
         value = _button_value(body)
         person = person_from_body(body)
-        refusal = await self._admit(person, counts=True, guests=True)
+        refusal = await self._admit(person, counts=False, guests=True)
         if refusal is not None:
             return [Reply(url, refusal)]
         target = self._target_from_value(value)
@@ -176,7 +176,8 @@ class MeetService:
     # -- who may ---------------------------------------------------------------------
 
     async def _admit(self, person: SlackPerson, *, counts: bool, guests: bool) -> Message | None:
-        """A refusal, or None. Runs before any OM request; the rate limit counts what reaches OM."""
+        """A refusal, or None. Runs before any OM request. The rate limit counts /meet commands that reach OM:
+        a script can send those, while clicks come only from people in Slack's own client."""
         allowed = self._config.allowed_teams
         if not allowed:
             own = await self._slack.own_team()

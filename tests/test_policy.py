@@ -199,3 +199,17 @@ async def test_sigterm_lets_an_acked_reply_finish_and_stops_cleanly(
     log = err.decode()
     assert "Scheduler has been shut down" in log or "bot stopped" in log
     assert "bot stopped" in log.rstrip().splitlines()[-1]
+
+
+async def test_clicks_are_not_rate_limited(
+    start_bot: StartBot, om: OMSimulator, slack: SlackSimulator, alice: SlackUser
+) -> None:
+    bot = await start_bot(MEET_RATE_LIMIT="1")
+    sent = await bot.driver.command(alice, "room-3")
+    message = await slack.next_message(sent.sink)
+    for _ in range(3):
+        click = await bot.driver.click(alice, message)
+        message = await slack.next_message(click.sink)
+        assert await om.open_join_url(join_button(message)["url"]) is not None
+    sent = await bot.driver.command(alice, "room-3")  # the second /meet within the minute is limited
+    assert "try again in" in message_text(await slack.next_message(sent.sink))
