@@ -1,5 +1,6 @@
 """OpenMeetings REST client: the wire (``client``), its models and errors, and the SID pool."""
 
+from . import redact
 from .client import OMClient
 from .errors import (
     OMAccountError,
@@ -18,6 +19,8 @@ from .models import ExternalUser, Health, Room, RoomDefinition, RoomOptions, Ser
 from .pool import IssuedHash, PoolStatus, SessionPool
 from .rooms import RoomDirectory, match_rooms, normalize
 from .urls import join_url
+
+redact.install()
 
 __all__ = [
     "ExternalUser",

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
-from .errors import OMError, OMNotFoundError
+from .errors import OMError, OMNotFoundError, OMProtocolError
 from .models import Room, RoomDefinition
 from .pool import SessionPool
 
@@ -83,6 +83,12 @@ class RoomDirectory:
                 entry = _Entry(room, self._clock() + ROOM_TTL)
             except OMNotFoundError:
                 entry = _Entry(None, self._clock() + MISSING_ROOM_TTL)
+            except OMProtocolError as exc:
+                if exc.status != 404:
+                    raise
+                # No room resource at all (a trimmed-down server or gateway): OM answers a missing room with a
+                # 500, never a 404, so go on without the name; the hash request will tell if OM is there at all.
+                entry = _Entry(Room(room_id, ""), self._clock() + MISSING_ROOM_TTL)
             self._by_id[room_id] = entry
         if entry.room is None:
             raise OMNotFoundError(f"room {room_id} does not exist")

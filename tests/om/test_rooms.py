@@ -7,7 +7,17 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from om import ExternalUser, OMClient, Room, RoomDefinition, RoomDirectory, RoomOptions, SessionPool, match_rooms
+from om import (
+    ExternalUser,
+    OMClient,
+    OMProtocolError,
+    Room,
+    RoomDefinition,
+    RoomDirectory,
+    RoomOptions,
+    SessionPool,
+    match_rooms,
+)
 from tests.simulators.om import OMSimulator
 from tests.simulators.om import Room as SimRoom
 
@@ -73,3 +83,16 @@ def test_match_rooms_is_case_and_accent_insensitive() -> None:
     assert [r.id for r in match_rooms(rooms, "DAILY")] == [4]  # an exact name wins over partial ones
     assert [r.id for r in match_rooms(rooms, "stand daily")] == [3]
     assert match_rooms(rooms, "nothing") == [] and match_rooms(rooms, "  ") == []
+
+
+async def test_a_server_without_the_room_resource_still_gets_links(om: OMSimulator, pool: SessionPool) -> None:
+    from aiohttp import web
+
+    om.fault = lambda request: (
+        web.Response(status=404) if request.path.startswith("/openmeetings/services/room/") else None
+    )
+    room = await RoomDirectory(pool).get(5)
+    assert (room.id, room.name) == (5, "")
+    om.fault = lambda request: web.Response(status=500, text="<html>boom</html>", content_type="text/html")
+    with pytest.raises(OMProtocolError):
+        await RoomDirectory(pool).get(6)
