@@ -76,7 +76,14 @@ class OMClient:
         return ServerInfo(version=str(info["version"]), revision=str(info.get("revision") or ""))
 
     async def health(self) -> Health:
-        data = await self._json("GET", "/info/health")
+        """``/info/health``; a server without that resource but answering ``/info/version`` counts as healthy."""
+        try:
+            data = await self._json("GET", "/info/health")
+        except OMProtocolError as exc:
+            if exc.status != 404:
+                raise
+            await self.version()  # raises if OM is not there either
+            return Health(inited=True, installed=True, db_ok=True)
         health = _unwrap(data, "health")
         if not isinstance(health, dict):
             raise OMProtocolError("/info/health answered without a health object")

@@ -215,3 +215,13 @@ async def test_self_signed_tls_works_with_the_ca_bundle(tls_om: OMSimulator, ca:
         # The bundle applies to OM only: other hosts keep the system's trust store.
         with pytest.raises(httpx.ConnectError):
             await http.get("https://127.0.0.1:1/")
+
+
+async def test_health_without_the_health_resource_falls_back_to_the_version(
+    om: OMSimulator, http: httpx.AsyncClient
+) -> None:
+    om.fault = lambda request: web.Response(status=404) if request.path.endswith("/info/health") else None
+    assert (await client_for(om, http).health()).ok
+    om.fault = lambda request: web.Response(status=404)
+    with pytest.raises(OMProtocolError):
+        await client_for(om, http).health()
