@@ -38,7 +38,7 @@ from .context import make_http_client
 from .logs import quiet_chatty_loggers
 
 REQUIRED_SCOPES = ("commands", "users:read", "users:read.email")
-SLACK_TIMEOUT = 10.0
+WEB_API_TIMEOUT = 10.0
 _SIGNING_SECRET = re.compile(r"[0-9a-f]{32}")
 # Stand-ins for broken required settings, so the checks that don't need them still run.
 _PLACEHOLDERS = {
@@ -147,7 +147,7 @@ async def _check_auth(config: Config, http: httpx.AsyncClient) -> list[Check]:
         response = await http.post(
             config.slack_api_url + "auth.test",
             headers={"Authorization": f"Bearer {config.slack_bot_token}"},
-            timeout=SLACK_TIMEOUT,
+            timeout=WEB_API_TIMEOUT,
         )
         data = response.json()
     except (httpx.HTTPError, ValueError) as exc:
@@ -210,7 +210,7 @@ async def _check_app_token(config: Config, http: httpx.AsyncClient) -> Check:
         response = await http.post(
             config.slack_api_url + "apps.connections.open",
             headers={"Authorization": f"Bearer {config.slack_app_token}"},
-            timeout=SLACK_TIMEOUT,
+            timeout=WEB_API_TIMEOUT,
         )
         data = response.json()
     except (httpx.HTTPError, ValueError) as exc:
