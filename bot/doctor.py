@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TextIO
+from typing import Any, TextIO
 
 import httpx
 
@@ -141,15 +141,18 @@ async def check_slack(config: Config, http: httpx.AsyncClient) -> list[Check]:
     return checks
 
 
+async def _web_api(config: Config, http: httpx.AsyncClient, method: str, token: str) -> tuple[httpx.Response, Any]:
+    """One Slack Web API call: the response and its decoded JSON (raises httpx.HTTPError or ValueError)."""
+    response = await http.post(
+        config.slack_api_url + method, headers={"Authorization": f"Bearer {token}"}, timeout=WEB_API_TIMEOUT
+    )
+    return response, response.json()
+
+
 async def _check_auth(config: Config, http: httpx.AsyncClient) -> list[Check]:
     auth, scopes = "Slack auth.test", "Slack scopes"
     try:
-        response = await http.post(
-            config.slack_api_url + "auth.test",
-            headers={"Authorization": f"Bearer {config.slack_bot_token}"},
-            timeout=WEB_API_TIMEOUT,
-        )
-        data = response.json()
+        response, data = await _web_api(config, http, "auth.test", config.slack_bot_token)
     except (httpx.HTTPError, ValueError) as exc:
         fix = (
             "Check that this host reaches the Slack Web API (SLACK_API_URL), through the proxy in "
@@ -207,12 +210,7 @@ async def _check_app_token(config: Config, http: httpx.AsyncClient) -> Check:
         "(xapp-..., scope connections:write) into SLACK_APP_TOKEN."
     )
     try:
-        response = await http.post(
-            config.slack_api_url + "apps.connections.open",
-            headers={"Authorization": f"Bearer {config.slack_app_token}"},
-            timeout=WEB_API_TIMEOUT,
-        )
-        data = response.json()
+        response, data = await _web_api(config, http, "apps.connections.open", config.slack_app_token or "")
     except (httpx.HTTPError, ValueError) as exc:
         return failed(name, f"no answer from {config.slack_api_url}: {type(exc).__name__}", fix)
     if isinstance(data, dict) and data.get("ok") is True:

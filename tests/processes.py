@@ -43,3 +43,26 @@ async def wait_healthy(port: int, proc: asyncio.subprocess.Process, within: floa
                 pass
             await asyncio.sleep(0.05)
     return last
+
+
+async def run_to_exit(env: dict[str, str], *args: str, cwd: Path, within: float = 20.0) -> tuple[int, str]:
+    """Runs ``python -m bot [args]`` from ``cwd`` (the repo importable) until it exits; (exit code, stderr)."""
+    proc = await start_bot_process({**env, "PYTHONPATH": str(ROOT)}, *args, cwd=cwd)
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), within)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    return int(proc.returncode or 0), err.decode()
+
+
+async def stop_bot_process(proc: asyncio.subprocess.Process, within: float = 10.0) -> str:
+    """SIGTERM, as a platform stops a process; returns what it wrote to stderr."""
+    proc.terminate()
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), within)
+    except TimeoutError:
+        proc.kill()
+        raise
+    return err.decode()

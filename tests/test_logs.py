@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -17,7 +16,7 @@ import pytest
 from bot.config import Config, ConfigError
 from bot.logs import REQUEST_ID, JSONFormatter, KeyValueFormatter
 from tests.conftest import SIGNING_SECRET, StartBot, bot_env
-from tests.processes import free_port, start_bot_process, wait_healthy
+from tests.processes import free_port, start_bot_process, stop_bot_process, wait_healthy
 from tests.simulators.om import OMSimulator
 from tests.simulators.slack import SlackDriver, SlackSimulator, SlackUser, join_button
 
@@ -118,19 +117,14 @@ async def test_python_m_bot_logs_json_lines_with_the_request_id(
         sent = await driver.command(alice, "room-5")
         join_button(await slack.next_message(sent.sink))
     finally:
-        proc.terminate()
-        try:
-            _, err = await asyncio.wait_for(proc.communicate(), 10)
-        except TimeoutError:
-            proc.kill()
-            raise
-    lines = [json.loads(line) for line in err.decode().splitlines()]
+        log = await stop_bot_process(proc)
+    lines = [json.loads(line) for line in log.splitlines()]
     assert {"ts", "level", "logger", "msg"} <= set(lines[0])
     (received,) = [line for line in lines if line["msg"].startswith("slack request: command=/meet")]
     (issued,) = [line for line in lines if line["msg"].startswith("meet: link issued")]
     assert received["request_id"] == issued["request_id"]
     assert "request_id" not in next(line for line in lines if line["msg"].startswith("bot started"))
-    assert om.api_user.password not in err.decode() and sent.sink.token not in err.decode()
+    assert om.api_user.password not in log and sent.sink.token not in log
 
 
 def test_log_format_setting(om: OMSimulator, slack: SlackSimulator) -> None:

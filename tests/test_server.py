@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 from pathlib import Path
 
 from bot.config import Config
 from tests.conftest import RunningBot, bot_env
-from tests.processes import free_port, start_bot_process, wait_healthy
+from tests.processes import free_port, run_to_exit, start_bot_process, stop_bot_process, wait_healthy
 from tests.simulators.om import OMSimulator
 from tests.simulators.slack import SlackSimulator
 
@@ -48,38 +46,19 @@ async def test_python_m_bot_starts_serves_healthz_and_stops_on_sigterm(om: OMSim
     try:
         assert await wait_healthy(port, proc) == 200
     finally:
-        proc.terminate()
-        try:
-            _, err = await asyncio.wait_for(proc.communicate(), 10)
-        except TimeoutError:
-            proc.kill()
-            raise
-    assert proc.returncode == 0, err.decode()
-    assert "bot stopped" in err.decode()
-    assert om.api_user.password not in err.decode()
+        log = await stop_bot_process(proc)
+    assert proc.returncode == 0, log
+    assert "bot stopped" in log
+    assert om.api_user.password not in log
 
 
 async def test_missing_setting_stops_start_up_with_one_line_naming_it(
     om: OMSimulator, slack: SlackSimulator, tmp_path: Path
 ) -> None:
     env = {k: v for k, v in {**os.environ, **bot_env(om, slack)}.items() if k != "OPENMEETINGS_URL"}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=str(tmp_path),
-        env={**env, "PYTHONPATH": str(ROOT)},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        _, err = await asyncio.wait_for(proc.communicate(), 20)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode == 2
-    lines = err.decode().strip().splitlines()
+    code, log = await run_to_exit(env, cwd=tmp_path)
+    assert code == 2
+    lines = log.strip().splitlines()
     assert len(lines) == 1 and "OPENMEETINGS_URL" in lines[0]
 
 

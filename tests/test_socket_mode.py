@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import os
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +19,7 @@ from bot.config import Config, ConfigError
 from bot.context import Context
 from bot.server import CONTEXT, create_web_app
 from tests.conftest import RunningBot, bot_env
-from tests.processes import free_port, start_bot_process, wait_healthy
+from tests.processes import free_port, run_to_exit, start_bot_process, stop_bot_process, wait_healthy
 from tests.simulators.om import OMSimulator
 from tests.simulators.slack import SlackSimulator, SlackUser, buttons, join_button
 from tests.simulators.socket_mode import SocketModeDriver, SocketModeServer
@@ -232,19 +230,9 @@ async def test_python_m_bot_socket_refuses_to_start_without_an_app_token(
     om: OMSimulator, slack: SlackSimulator, tmp_path: Path
 ) -> None:
     env = {k: v for k, v in {**os.environ, **bot_env(om, slack)}.items() if k != "SLACK_APP_TOKEN"}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "socket",
-        cwd=str(tmp_path),
-        env={**env, "PYTHONPATH": str(ROOT)},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await asyncio.wait_for(proc.communicate(), 20)
-    assert proc.returncode == 2
-    lines = err.decode().strip().splitlines()
+    code, log = await run_to_exit(env, "socket", cwd=tmp_path)
+    assert code == 2
+    lines = log.strip().splitlines()
     assert len(lines) == 1 and "SLACK_APP_TOKEN" in lines[0]
 
 
@@ -287,13 +275,8 @@ async def test_procfile_worker_line_as_a_real_process(
         joined = await om.open_join_url(join_button(await slack.next_message(sent.sink))["url"])
         assert joined is not None and joined.room_id == 2
     finally:
-        proc.terminate()
-        try:
-            _, err = await asyncio.wait_for(proc.communicate(), 10)
-        except TimeoutError:
-            proc.kill()
-            raise
-    assert proc.returncode == 0, err.decode()
-    log = err.decode()
+        log = await stop_bot_process(proc)
+    assert proc.returncode == 0, log
+    log = log
     assert "slack=socket-mode" in log and "socket mode: disconnected from Slack" in log and "bot stopped" in log
     assert APP_TOKEN not in log and om.api_user.password not in log

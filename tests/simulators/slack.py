@@ -22,6 +22,8 @@ from urllib.parse import urlencode
 import httpx
 from aiohttp import web
 
+from tests.simulators.waiting import wait_for
+
 
 @dataclass
 class ApiCall:
@@ -139,14 +141,7 @@ class SlackSimulator:
         return sum(1 for call in self.calls if call.method == method)
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-        async def wait() -> None:
-            async with self._changed:
-                await self._changed.wait_for(predicate)
-
-        try:
-            await asyncio.wait_for(wait(), timeout)
-        except TimeoutError:
-            raise TimeoutError(f"Slack simulator: condition not met within {timeout} s") from None
+        await wait_for(self._changed, predicate, timeout, "Slack simulator")
 
     async def next_message(self, sink: Sink, index: int = 0, timeout: float = 5.0) -> dict[str, Any]:
         await self.wait_until(lambda: len(sink.messages) > index, timeout)

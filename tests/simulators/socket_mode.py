@@ -24,6 +24,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from .slack import Sink, SlackSimulator, SlackUser, click_payload, command_fields
+from .waiting import wait_for
 
 APP_ID = "A0APP0001"
 
@@ -90,15 +91,11 @@ class SocketModeServer:
         return open_ones[-1] if open_ones else None
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-        async def wait() -> None:
-            async with self._changed:
-                await self._changed.wait_for(predicate)
-
         try:
-            await asyncio.wait_for(wait(), timeout)
-        except TimeoutError:
+            await wait_for(self._changed, predicate, timeout, "Socket Mode server")
+        except TimeoutError as exc:
             states = [(c.number, "closed" if c.closed else "open") for c in self.connections]
-            raise TimeoutError(f"Socket Mode server: condition not met within {timeout} s; {states}") from None
+            raise TimeoutError(f"{exc}; {states}") from None
 
     async def wait_connected(self, count: int = 1, timeout: float = 5.0) -> Connection:
         """Waits until ``count`` connections have been made and the newest is open."""
