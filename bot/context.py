@@ -13,11 +13,12 @@ import httpx
 from om import OMClient, RoomDirectory, SessionPool
 
 from .config import Config
+from .http_client import LeanClient
 from .meet import MeetService
 from .metrics import Metrics
 from .shares import ShareStore
 from .slack_api import SlackAPI
-from .transport import AiohttpTransport
+from .transport import LeanTransport
 
 
 @dataclass(slots=True)
@@ -90,11 +91,10 @@ def make_http_client(config: Config) -> httpx.AsyncClient:
     om_verify: ssl.SSLContext | bool = config.verify_tls
     if config.verify_tls and config.ca_bundle:
         om_verify = ssl.create_default_context(cafile=config.ca_bundle)
-    om_transport = AiohttpTransport(verify=om_verify, max_connections=MAX_CONNECTIONS)
-    return httpx.AsyncClient(
-        transport=AiohttpTransport(max_connections=MAX_CONNECTIONS),
-        mounts={_origin(config.openmeetings_url): om_transport},
-        follow_redirects=False,
+    om_transport = LeanTransport(verify=om_verify, max_connections=MAX_CONNECTIONS)
+    return LeanClient(
+        transport=LeanTransport(max_connections=MAX_CONNECTIONS),
+        routes={_origin(config.openmeetings_url): om_transport},
         headers={"User-Agent": "openmeetings-slack/0.1"},
     )
 

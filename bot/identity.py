@@ -121,7 +121,8 @@ def _enterprise_of(info: Mapping[str, Any]) -> str | None:
 def _clean(value: Any) -> str:
     if not isinstance(value, str):
         return ""
-    text = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf"))
+    # isprintable() is false for every Cc and Cf character, so most names skip the per-character walk.
+    text = value if value.isprintable() else "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf"))
     return " ".join(text.split())[:_FIELD_LIMIT]
 
 
