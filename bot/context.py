@@ -12,13 +12,14 @@ import httpx
 
 from om import OMClient, RoomDirectory, SessionPool
 
+from .ack_first import AckFirst
 from .config import Config
 from .http_client import LeanClient
 from .meet import MeetService
 from .metrics import Metrics
 from .shares import ShareStore
 from .slack_api import SlackAPI
-from .transport import LeanTransport
+from .transport import Gate, LeanTransport
 
 
 @dataclass(slots=True)
@@ -32,11 +33,16 @@ class Context:
     meet: MeetService
     metrics: Metrics
     # Work still running after its ack; a shutdown lets it finish before the HTTP client closes.
+    ack_first: AckFirst
     inflight: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.ack_first.start = self.spawn
 
     @classmethod
     def build(cls, config: Config) -> Context:
-        http = make_http_client(config)
+        ack_first = AckFirst()
+        http = make_http_client(config, gate=ack_first.after_acks)
         metrics = Metrics()
         # A login may wait out OM 9's 6-16 s wrong-password delay on top of the usual answer time.
         om = OMClient(
@@ -60,7 +66,7 @@ class Context:
         slack = SlackAPI(http, config.slack_api_url, config.slack_bot_token)
         meet = MeetService(config, pool, rooms, slack, ShareStore())
         metrics.watch(pool, slack)
-        return cls(config, http, om, pool, rooms, slack, meet, metrics)
+        return cls(config, http, om, pool, rooms, slack, meet, metrics, ack_first)
 
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         """Runs work after an ack, tracked until it ends so a shutdown can let it finish."""
@@ -68,15 +74,29 @@ class Context:
         self.inflight.add(task)
         task.add_done_callback(self.inflight.discard)
 
+    def spawn_after_acks(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Runs work after an early ack, once a burst's other acks have gone out (bot/ack_first.py)."""
+        self.ack_first.hand_over(work, name)
+
     async def drain(self, within: float) -> int:
-        """Waits up to ``within`` seconds for in-flight work; returns how many were still running then."""
-        pending = {task for task in self.inflight if not task.done()}
-        if not pending:
-            return 0
-        _, still = await asyncio.wait(pending, timeout=within)
-        for task in still:
-            task.cancel()
-        return len(still)
+        """Waits up to ``within`` seconds for in-flight work; returns how many were still running then.
+
+        Work started by work still running (a dispatch starts its reply) is waited for too.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            self.ack_first.flush()
+            pending = {task for task in self.inflight if not task.done()}
+            if not pending:
+                return 0
+            remaining = deadline - loop.time()
+            if remaining > 0:
+                await asyncio.wait(pending, timeout=remaining)
+                continue
+            for task in pending:
+                task.cancel()
+            return len(pending)
 
     async def close(self) -> None:
         await self.pool.close()
@@ -86,14 +106,17 @@ class Context:
 MAX_CONNECTIONS = 100
 
 
-def make_http_client(config: Config) -> httpx.AsyncClient:
-    """One pooled client for the process; OM's origin gets its own TLS settings (CA bundle, verify)."""
+def make_http_client(config: Config, gate: Gate | None = None) -> httpx.AsyncClient:
+    """One pooled client for the process; OM's origin gets its own TLS settings (CA bundle, verify).
+
+    ``gate`` is awaited before each answer is handed back (bot/ack_first.py).
+    """
     om_verify: ssl.SSLContext | bool = config.verify_tls
     if config.verify_tls and config.ca_bundle:
         om_verify = ssl.create_default_context(cafile=config.ca_bundle)
-    om_transport = LeanTransport(verify=om_verify, max_connections=MAX_CONNECTIONS)
+    om_transport = LeanTransport(verify=om_verify, max_connections=MAX_CONNECTIONS, gate=gate)
     return LeanClient(
-        transport=LeanTransport(max_connections=MAX_CONNECTIONS),
+        transport=LeanTransport(max_connections=MAX_CONNECTIONS, gate=gate),
         routes={_origin(config.openmeetings_url): om_transport},
         headers={"User-Agent": "openmeetings-slack/0.1"},
     )

@@ -118,7 +118,7 @@ async def slack_events(request: web.Request) -> web.Response:
         # does, so it goes out now and Bolt (which checks the signature again) dispatches behind it. Under a
         # burst, each ack then costs a parse and an HMAC, not a trip through Bolt's middleware chain.
         headers: dict[str, str | Sequence[str]] = dict(request.headers)
-        request.app[CONTEXT].spawn(_dispatch(bolt, body, request.query_string, headers), "dispatch")
+        request.app[CONTEXT].spawn_after_acks(_dispatch(bolt, body, request.query_string, headers), "dispatch")
         return web.Response(status=200)
     bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers))
     return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))

@@ -16,6 +16,7 @@ import asyncio
 import ssl
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 
 import httptools
 import httpx
@@ -24,6 +25,8 @@ import httpx
 # rarely writes into a socket the server is closing (the one retry below covers the rest).
 KEEPALIVE_SECONDS = 10.0
 _DEFAULT_PORTS = {b"http": 80, b"https": 443}
+# Awaited before an answer is handed back: lets the owner run something else first (bot/ack_first.py).
+Gate = Callable[[], Awaitable[None]]
 
 
 class _Connection(asyncio.Protocol):
@@ -160,7 +163,10 @@ class _Dropped(httpx.RemoteProtocolError):
 class LeanTransport(httpx.AsyncBaseTransport):
     """Keep-alive HTTP/1.1 to any number of origins, at most ``max_connections`` requests in flight."""
 
-    def __init__(self, *, verify: ssl.SSLContext | bool = True, max_connections: int = 100) -> None:
+    def __init__(
+        self, *, verify: ssl.SSLContext | bool = True, max_connections: int = 100, gate: Gate | None = None
+    ) -> None:
+        self._gate = gate
         if isinstance(verify, ssl.SSLContext):
             self._ssl: ssl.SSLContext = verify
         else:
@@ -194,6 +200,8 @@ class LeanTransport(httpx.AsyncBaseTransport):
             raise
         finally:
             self._slots.release()
+        if self._gate is not None:
+            await self._gate()
         return httpx.Response(
             status, headers=headers, content=content, request=request, extensions={"http_version": b"HTTP/1.1"}
         )

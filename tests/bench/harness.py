@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -34,6 +32,7 @@ from urllib.parse import urlencode
 import aiohttp
 import psutil
 
+from .sender import Sender, signed_request
 from .sims import BOT_TOKEN, SIGNING_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -261,6 +260,7 @@ def app_env(om: Sim, slack: Sim, port: int, extra: dict[str, str]) -> dict[str, 
 
 class App(Child):
     url: str
+    port: int
     startup_s: float
 
 
@@ -275,7 +275,8 @@ async def start_app(
         sys.executable, "-m", module, cwd=str(ROOT), env=env, stdout=log, stderr=log
     )
     app = App(name, proc, log)
-    app.url = f"http://127.0.0.1:{env['PORT']}"
+    app.port = int(env["PORT"])
+    app.url = f"http://127.0.0.1:{app.port}"
     deadline = started + 30
     while True:
         if proc.returncode is not None or time.monotonic() > deadline:
@@ -291,16 +292,6 @@ async def start_app(
 
 
 # ------------------------------------------------------------------ the load generator
-
-
-def sign(body: str) -> dict[str, str]:
-    ts = str(int(time.time()))
-    digest = hmac.new(SIGNING_SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": f"v0={digest}",
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
 
 
 class Replies:
@@ -390,30 +381,26 @@ async def run_point(
     om0, slack0 = await rig.om.stats(rig.http), await rig.slack.stats(rig.http)
     cpu0 = app.cpu()
     slack_base = f"http://127.0.0.1:{rig.slack.port}/actions/"
-    events = app.url + "/slack/events"
+    sender = Sender("127.0.0.1", app.port)
+    await sender.warm(concurrency)
     todo = iter(range(n))
     last_reply = 0.0
-    timeout = aiohttp.ClientTimeout(total=REPLY_TIMEOUT)
     marks = sorted(scenario.memory_marks)
+
+    def prepare() -> tuple[str, bytes]:
+        token = secrets.token_hex(10)
+        body = command_body(next(rig.people), slack_base + token)
+        return token, signed_request("/slack/events", f"127.0.0.1:{app.port}", body, SIGNING_SECRET)
 
     async def person() -> None:
         for _ in todo:
-            await one_meet()
+            await one_meet(prepare())
 
-    async def one_meet() -> None:
+    async def one_meet(prepared: tuple[str, bytes]) -> None:
         nonlocal last_reply
-        token = secrets.token_hex(10)
-        body = command_body(next(rig.people), slack_base + token)
+        token, request = prepared
         waiter = rig.replies.expect(token)
-        headers = sign(body)
-        sent = time.monotonic()
-        try:
-            async with rig.http.post(events, data=body, headers=headers, timeout=timeout) as response:
-                await response.read()
-                status = response.status
-        except (aiohttp.ClientError, TimeoutError):
-            status = 0
-        acked = time.monotonic()
+        sent, acked, status = await sender.send(request, REPLY_TIMEOUT)
         if status == 200:
             point.acked += 1
             point.ack_ms.append((acked - sent) * 1000)
@@ -432,9 +419,12 @@ async def run_point(
     started = time.monotonic()
     if scenario.waves:
         for first in range(0, n, concurrency):
-            await asyncio.gather(*(one_meet() for _ in range(min(concurrency, n - first))))
+            # Built and signed before the wave, so the wave's requests leave within a millisecond or so.
+            wave = [prepare() for _ in range(min(concurrency, n - first))]
+            await asyncio.gather(*(one_meet(prepared) for prepared in wave))
     else:
         await asyncio.gather(*(person() for _ in range(concurrency)))
+    sender.close()
     point.wall_s = (last_reply or time.monotonic()) - started
     # The bot refills its pool after the last reply; that work belongs to these /meets, so wait until OM is quiet.
     om1 = await _settle(rig)
