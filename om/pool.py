@@ -20,7 +20,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from .client import OMClient
@@ -95,7 +95,12 @@ class _AuthState:
 
 @dataclass(slots=True)
 class _Tasks:
-    refill: asyncio.Task[None] | None = None
+    # One task per login on its way into the pool.
+    refills: set[asyncio.Task[None]] = field(default_factory=set)
+    # People waiting for one of those logins, the pool being empty when they came.
+    takers: deque[asyncio.Future[_Session]] = field(default_factory=deque)
+    # A refill failure has been logged; the next success says so.
+    warned: bool = False
 
 
 class SessionPool:
@@ -130,6 +135,7 @@ class SessionPool:
         self._tasks = _Tasks()
         self.last_error: str | None = None
         self._closed = False
+        self._last_login_failed = False
 
     # -- timing rules -------------------------------------------------------------
 
@@ -212,13 +218,27 @@ class SessionPool:
         while self._fresh:
             session = self._fresh.popleft()
             if now - session.refreshed < self.max_fresh_age:
+                self._refill_soon()
                 return session
+        self._refill_soon()
+        tasks = self._tasks
+        if tasks.refills and (len(tasks.refills) > len(tasks.takers) or not self._logins_work):
+            # A login for the pool is already on its way: take its SID rather than start (and wait for) another.
+            # Until logins are known to work, everyone waits on that one: a wrong password is then paid for once.
+            taker: asyncio.Future[_Session] = asyncio.get_running_loop().create_future()
+            tasks.takers.append(taker)
+            try:
+                return await taker
+            finally:
+                if taker in tasks.takers:
+                    tasks.takers.remove(taker)
         return await self._login()
 
     async def _login(self) -> _Session:
         auth = self._auth
         if auth.error is not None and self._clock() < auth.retry_at:
             # Don't pay (and make OM pay) another 6-16 s for a password known to be wrong.
+            self._last_login_failed = True
             raise auth.error
         async with self._login_slots:
             if auth.error is not None and self._clock() < auth.retry_at:
@@ -226,10 +246,14 @@ class SessionPool:
             try:
                 sid = await self.client.login(self._user, self._password)
             except OMAuthError as exc:
+                if auth.error is not None and self._clock() < auth.retry_at:
+                    # A login that was already under way when another was refused: one refusal, one back-off.
+                    raise
                 auth.error = exc
                 auth.retry_at = self._clock() + auth.backoff
                 auth.backoff = min(auth.backoff * 2, max(AUTH_BACKOFF_MAX, self._login_backoff))
                 self.last_error = str(exc)
+                self._last_login_failed = True
                 log.error(
                     "om login refused (%s): check OPENMEETINGS_USER and OPENMEETINGS_PASSWORD, and that "
                     "the user is of type USER with the LOGIN right and in a group",
@@ -238,7 +262,9 @@ class SessionPool:
                 raise
             except OMError as exc:
                 self.last_error = str(exc)
+                self._last_login_failed = True
                 raise
+        self._last_login_failed = False
         if auth.error is not None:
             log.info("om login works again")
         self._auth = _AuthState(backoff=self._login_backoff)
@@ -248,22 +274,65 @@ class SessionPool:
         return _Session(sid, now, now)
 
     def _refill_soon(self) -> None:
-        if self._closed or len(self._fresh) >= self.size:
-            return
-        task = self._tasks.refill
-        if task is None or task.done():
-            self._tasks.refill = asyncio.get_running_loop().create_task(self._refill_quietly())
+        """Starts as many logins as the pool is short of, counting those already on their way.
 
-    async def _refill_quietly(self) -> None:
+        Called as each SID is taken, so a burst's refill runs alongside its hashes, not after them.
+        """
+        tasks = self._tasks
+        if self._closed:
+            return
+        short = self.size - len(self._fresh) - len(tasks.refills)
+        if not self._logins_work:
+            # Until a login has worked, one at a time: a wrong password costs OM 6-16 s a try and may lock the user.
+            short = min(short, 1 - len(tasks.refills))
+        if short <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        for _ in range(short):
+            task = loop.create_task(self._refill_one())
+            tasks.refills.add(task)
+            task.add_done_callback(tasks.refills.discard)
+
+    @property
+    def _logins_work(self) -> bool:
+        return self._stats.logins > 0 and not self._last_login_failed
+
+    async def _refill_one(self) -> None:
+        tasks = self._tasks
         try:
-            await self.refill()
+            session = await self._login()
         except OMError as exc:
-            log.warning("om pool: refill failed: %s", exc)
+            # Out of the set before anyone is told, so nobody starts waiting on a login that is over.
+            tasks.refills.discard(asyncio.current_task())
+            # Whoever waits for a login hears why this one failed, as if it had been their own; the next /meet
+            # tries again (within the back-off rules).
+            while tasks.takers:
+                taker = tasks.takers.popleft()
+                if not taker.done():
+                    taker.set_exception(exc)
+            if not tasks.warned:
+                # Once per run of failures: with OM down, every /meet would otherwise add a line.
+                log.warning("om pool: refill failed: %s", exc)
+            tasks.warned = True
+            return
+        tasks.refills.discard(asyncio.current_task())
+        if tasks.warned:
+            log.info("om pool: refill works again")
+        tasks.warned = False
+        while tasks.takers:
+            taker = tasks.takers.popleft()
+            if not taker.done():
+                taker.set_result(session)
+                return
+        if not self._closed:
+            self._fresh.append(session)
 
     async def refill(self) -> None:
-        """Tops the fresh pool up to its size, a few logins at a time."""
-        while not self._closed and len(self._fresh) < self.size:
-            missing = self.size - len(self._fresh)
+        """Tops the fresh pool up to its size (counting logins already on their way) and waits for it."""
+        while not self._closed and len(self._fresh) + len(self._tasks.refills) < self.size:
+            missing = self.size - len(self._fresh) - len(self._tasks.refills)
+            if not self._logins_work:
+                missing = 1  # one at a time until a login works (see _refill_soon)
             results = await asyncio.gather(*(self._login() for _ in range(missing)), return_exceptions=True)
             for result in results:
                 if isinstance(result, _Session):
@@ -340,10 +409,8 @@ class SessionPool:
 
     async def close(self) -> None:
         self._closed = True
-        task = self._tasks.refill
-        if task is not None and not task.done():
+        refills = list(self._tasks.refills)
+        for task in refills:
             task.cancel()
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):  # noqa: S110
-                pass
+        # Each task ends on its own cancellation; what it raised is of no use to anyone now.
+        await asyncio.gather(*refills, return_exceptions=True)

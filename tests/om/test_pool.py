@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from om import ExternalUser, OMBadCredentialsError, OMClient, OMMissingRightError, RoomOptions, SessionPool
+from om import (
+    ExternalUser,
+    OMBadCredentialsError,
+    OMClient,
+    OMError,
+    OMMissingRightError,
+    RoomOptions,
+    SessionPool,
+)
 from tests.simulators.om import OMSimulator
 
 ALICE = ExternalUser("T1:U1", "slack", "Alice")
@@ -93,4 +102,68 @@ async def test_missing_soap_right_after_a_fresh_login_is_a_rights_error(
         await pool.issue_hash(ALICE, RoomOptions(room_id=1))
     assert caught.value.right == "SOAP"
     assert om.count("/services/user/hash") == 2  # tried once, logged in again, tried once more
+    await pool.close()
+
+
+async def test_the_refill_starts_when_a_sid_is_taken_not_when_its_hash_answers(
+    om: OMSimulator, http: httpx.AsyncClient
+) -> None:
+    pool = make_pool(om, http, size=2)
+    await pool.refill()
+    warm = om.count("/services/user/login")
+    om.holds["/services/user/hash"] = asyncio.Event()  # OM is slow to make hashes
+    issuing = [asyncio.create_task(pool.issue_hash(ALICE, RoomOptions(room_id=1))) for _ in range(2)]
+    # Both SIDs are out, and the pool is being refilled while their hashes are still being made.
+    await om.wait_until(lambda: om.count("/services/user/login") == warm + 2 and om.count("/services/user/hash") == 2)
+    await om.wait_until(lambda: pool.status().fresh == 2)
+    om.holds["/services/user/hash"].set()
+    issued = await asyncio.gather(*issuing)
+    assert len({om.hashes[i.hash].session_sid for i in issued}) == 2
+    await pool.close()
+
+
+async def test_people_who_find_the_pool_empty_take_the_logins_already_on_their_way(
+    om: OMSimulator, http: httpx.AsyncClient
+) -> None:
+    pool = make_pool(om, http, size=2)
+    await pool.refill()
+    om.holds["/services/user/hash"] = asyncio.Event()
+    om.holds["/services/user/login"] = asyncio.Event()  # the refill's logins are slow too
+    issuing = [asyncio.create_task(pool.issue_hash(ALICE, RoomOptions(room_id=1))) for _ in range(4)]
+    # Two took pooled SIDs; two more wait on the two refill logins rather than starting logins of their own.
+    await om.wait_until(lambda: om.count("/services/user/hash") == 2 and om.count("/services/user/login") == 4)
+    assert len(pool._tasks.takers) == 2
+    om.holds["/services/user/login"].set()
+    await om.wait_until(lambda: om.count("/services/user/hash") == 4)
+    om.holds["/services/user/hash"].set()
+    issued = await asyncio.gather(*issuing)
+    assert len({om.hashes[i.hash].session_sid for i in issued}) == 4  # still one SID per hash
+    await pool.close()
+
+
+async def test_a_burst_with_a_wrong_password_costs_om_one_login(om: OMSimulator, http: httpx.AsyncClient) -> None:
+    om.bad_password_delay = (0.05, 0.05)
+    pool = make_pool(om, http, password="wrong", size=4)
+    results = await asyncio.gather(
+        *(pool.issue_hash(ALICE, RoomOptions(room_id=1)) for _ in range(5)), return_exceptions=True
+    )
+    assert all(isinstance(r, OMBadCredentialsError) for r in results), results
+    assert om.count("/services/user/login") == 1
+    await pool.close()
+
+
+async def test_a_refill_failure_is_logged_once_per_run_of_failures(
+    om: OMSimulator, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    pool = make_pool(om, http, size=1)
+    await pool.refill()
+    await om.stop()
+    for _ in range(3):
+        with pytest.raises(OMError):
+            await pool.issue_hash(ALICE, RoomOptions(room_id=1))
+    assert caplog.text.count("om pool: refill failed") == 1
+    await om.restart()
+    await pool.issue_hash(ALICE, RoomOptions(room_id=1))
+    await om.wait_until(lambda: pool.status().fresh == 1)
+    assert "om pool: refill works again" in caplog.text
     await pool.close()

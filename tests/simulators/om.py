@@ -330,6 +330,9 @@ class OMSimulator:
         # Fault injection: a callable that may answer a request in OM's place (an HTML error page,
         # broken JSON, a proxy's 502...). It sees the request after it is recorded.
         self.fault: Callable[[web.Request], web.StreamResponse | None] | None = None
+        # Holds: a request to one of these paths (``/services/user/hash``) waits until its event is set, so a
+        # test can look at what else reaches OM while such a call is still in progress.
+        self.holds: dict[str, asyncio.Event] = {}
 
     # ------------------------------------------------------------ lifecycle
 
@@ -581,6 +584,9 @@ class OMSimulator:
         try:
             if self.latency > 0:
                 await asyncio.sleep(self.latency)
+            hold = self.holds.get(path)
+            if hold is not None:
+                await hold.wait()
             injected = self.fault(request) if self.fault is not None else None
             resp: web.StreamResponse = injected if injected is not None else await handler(request)
             rec.status = resp.status
