@@ -81,7 +81,7 @@ class AckFirst:
 
     def _arm(self) -> None:
         if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self._quiet, self._check)
+            self._timer = asyncio.get_running_loop().call_later(min(self._quiet, self._max_wait), self._check)
 
     def _check(self) -> None:
         self._timer = None

@@ -71,7 +71,7 @@ class LeanClient(httpx.AsyncClient):
     ) -> httpx.Request:
         plain = (
             isinstance(url, str)
-            and ("?" not in url or not params)
+            and "?" not in url
             and content is None
             and files is None
             and cookies is None
@@ -102,7 +102,7 @@ class LeanClient(httpx.AsyncClient):
         if headers:
             merged.update(headers)
         body: bytes | None = None
-        if data is not None:
+        if data:
             body = urlencode(cast(dict[str, str], data)).encode()
             if "content-type" not in merged:
                 merged["Content-Type"] = _FORM

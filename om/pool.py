@@ -46,7 +46,6 @@ AUTH_BACKOFF_MAX = 300.0
 @dataclass(slots=True)
 class _Session:
     sid: str
-    born: float
     refreshed: float
 
 
@@ -271,7 +270,7 @@ class SessionPool:
         self.last_error = None
         self._stats.logins += 1
         now = self._clock()
-        return _Session(sid, now, now)
+        return _Session(sid, now)
 
     def _refill_soon(self) -> None:
         """Starts as many logins as the pool is short of, counting those already on their way.

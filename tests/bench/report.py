@@ -116,13 +116,17 @@ def targets(report: Report) -> list[str]:
             lambda v: v >= 3,
             ".2f",
         )
-        check(
-            f"{name}: measured /meet per s, bot / baseline",
-            name,
-            lambda b, x: b.meets_per_s / x.meets_per_s,
-            lambda v: v >= 3,
-            ".2f",
-        )
+    check(
+        "throughput: sustained /meet per s, bot / baseline (target >= 3)",
+        "throughput",
+        lambda b, x: b.meets_per_s / x.meets_per_s,
+        lambda v: v >= 3,
+        ".2f",
+    )
+    if "burst" in s:
+        # A wave starts once the last one's slowest reply is in, so this is a latency figure, not a capacity one.
+        ratio = s["burst"]["bot"].meets_per_s / s["burst"]["baseline"].meets_per_s
+        lines.append(f"burst: /meet per s, bot / baseline: {ratio:.2f} (paced by each wave's slowest reply; no target)")
     bot = report.apps["bot"]
     met = "MET" if bot.peak_rss_mb < 100 else "NOT MET"
     lines.append(f"bot peak RSS over the run (target < 100 MB): {bot.peak_rss_mb:.1f} MB {met}")
