@@ -142,6 +142,8 @@ class Report:
     apps: dict[str, AppFigures]
     scenarios: dict[str, dict[str, Figures]]
     points: list[Point]
+    # The burst scenario's waves against a server that only answers 200: ack p50 and p99 (ms).
+    floor: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -268,7 +270,7 @@ async def start_app(
     name: str, env: dict[str, str], log_dir: Path, http: aiohttp.ClientSession, attempt: int = 0
 ) -> App:
     """Starts the app as the Procfile does and times it until ``/healthz`` answers 200."""
-    module = "bot" if name == "bot" else "tests.bench.baseline"
+    module = {"bot": "bot", "baseline": "tests.bench.baseline", "null": "tests.bench.null_app"}[name]
     log = (log_dir / f"{name}-{attempt}.log").open("wb")
     started = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
@@ -435,6 +437,27 @@ async def run_point(
     return point
 
 
+async def measure_floor(rig: Rig, log_dir: Path, waves: int, size: int) -> dict[str, float]:
+    """The burst's waves, prepared and sent the same way, to a server that does nothing but answer 200."""
+    null = await start_app("null", {**os.environ, "PORT": str(free_port())}, log_dir, rig.http)
+    sender = Sender("127.0.0.1", null.port)
+    await sender.warm(size)
+    acks: list[float] = []
+    try:
+        for _ in range(waves):
+            wave = [
+                signed_request("/slack/events", f"127.0.0.1:{null.port}", command_body(next(rig.people), "x"), "s")
+                for _ in range(size)
+            ]
+            for sent, acked, status in await asyncio.gather(*(sender.send(r, REPLY_TIMEOUT) for r in wave)):
+                if status == 200:
+                    acks.append((acked - sent) * 1000)
+    finally:
+        sender.close()
+        await null.stop()
+    return {"ack_p50_ms": percentile(acks, 50), "ack_p99_ms": percentile(acks, 99)}
+
+
 async def _settle(rig: Rig) -> dict[str, int]:
     stats = await rig.om.stats(rig.http)
     quiet = 0
@@ -507,6 +530,7 @@ async def run(options: Options, progress: IO[str] | None = None) -> Report:
     children: list[Child] = []
     points: list[Point] = []
     apps: dict[str, AppFigures] = {}
+    floor: dict[str, float] = {}
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     async with aiohttp.ClientSession(connector=connector) as http:
         replies = Replies()
@@ -544,6 +568,12 @@ async def run(options: Options, progress: IO[str] | None = None) -> Report:
                             f"ack p99 {percentile(point.ack_ms, 99):.1f} ms, "
                             f"reply p50 {percentile(point.reply_ms, 50):.1f} ms, {point.wall_s:.1f} s"
                         )
+            burst = SCENARIOS["burst"]
+            if burst in chosen:
+                size = options.concurrency or burst.concurrency
+                n = options.requests or (burst.quick_requests if options.quick else burst.requests)
+                floor = await measure_floor(rig, log_dir, max(1, n // size), size)
+                say(f"load generator floor: ack p99 {floor['ack_p99_ms']:.1f} ms")
             for name, app in running.items():
                 apps[name] = AppFigures(
                     startup_s=statistics.median(startups[name]),
@@ -560,4 +590,4 @@ async def run(options: Options, progress: IO[str] | None = None) -> Report:
     }
     opts = asdict(options)
     opts["log_dir"] = str(log_dir)
-    return Report(machine(), opts, apps, scenarios, points)
+    return Report(machine(), opts, apps, scenarios, points, floor)

@@ -61,6 +61,11 @@ def format_report(report: Report) -> str:
             ratio = _ratio(values[0], values[1]) if len(apps) == 2 else ""
             rows.append([label, *cells, ratio])
         out += _table(["", *apps, "bot / baseline" if len(apps) == 2 else ""], rows)
+        if name == "burst" and report.floor:
+            out.append(
+                f"Load generator floor (the same waves to a server that only answers 200): ack p50 "
+                f"{report.floor['ack_p50_ms']:.1f} ms, p99 {report.floor['ack_p99_ms']:.1f} ms."
+            )
         out.append("")
     rows = [
         ["start-up to healthy /healthz, median (s)", *(f"{report.apps[a].startup_s:.2f}" for a in apps)],

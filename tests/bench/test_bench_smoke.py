@@ -31,6 +31,7 @@ async def test_a_tiny_run_of_both_apps_answers_every_meet_and_reports_every_figu
                 assert isinstance(value, int | float) and math.isfinite(value), (scenario, name, field.name)
             assert figures.om_requests_per_meet >= 1.0
             assert figures.slack_api_calls_per_meet >= 1.0
+    assert report.floor["ack_p50_ms"] > 0 and report.floor["ack_p99_ms"] >= report.floor["ack_p50_ms"]
     points = [p for p in report.points if p.scenario == "burst"]
     assert [p.app for p in points] == ["bot", "baseline"]
 
