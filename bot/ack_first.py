@@ -19,9 +19,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from typing import Any
 
 Work = Coroutine[Any, Any, None]
+
+# Set while Bolt dispatches a request whose ack the server already sent: its listener may then do its work in
+# place, rather than start a task of its own for it.
+ACKED: ContextVar[bool] = ContextVar("acked", default=False)
 
 QUIET = 0.001
 MAX_WAIT = 0.02

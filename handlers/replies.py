@@ -13,6 +13,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck
 
 from bot import blocks
+from bot.ack_first import ACKED
 from bot.context import Context
 from bot.meet import Reply
 
@@ -43,6 +44,10 @@ def acked(context: Context, work: Work, name: str) -> Callable[..., Awaitable[No
         response_url = body.get("response_url")
         if not isinstance(response_url, str) or not response_url:
             log.warning("%s: request without a response_url; nothing to answer on", name)
+            return
+        if ACKED.get():
+            # The server acked this request before Bolt saw it, and this is already background work.
+            await answer(body, response_url)
             return
         # Bolt runs with process_before_response=True: returning now sends the ack at once, where
         # Bolt's own background mode would poll for it every 10 ms.
