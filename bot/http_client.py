@@ -70,9 +70,9 @@ class LeanClient(httpx.AsyncClient):
         extensions: RequestExtensions | None = None,
     ) -> httpx.Request:
         plain = (
-            isinstance(url, str)
-            and "?" not in url
-            and content is None
+            (isinstance(url, httpx.URL) and not params and not url.query) or (isinstance(url, str) and "?" not in url)
+        ) and (
+            content is None
             and files is None
             and cookies is None
             and extensions is None
@@ -96,8 +96,8 @@ class LeanClient(httpx.AsyncClient):
                 timeout=timeout,
                 extensions=extensions,
             )
-        # _strings() has checked both are dicts of str.
-        target = f"{url}?{urlencode(cast(dict[str, str], params))}" if params else str(url)
+        # _strings() has checked both are dicts of str. A URL object (a fixed endpoint) is used as it is: no parse.
+        target = f"{url}?{urlencode(cast(dict[str, str], params))}" if params else url
         merged = httpx.Headers(self.headers)
         if headers:
             merged.update(headers)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
@@ -75,9 +76,20 @@ def describe(body: dict[str, Any]) -> str:
     return f"{what} user={user_id}"
 
 
+_second: list[Any] = [None, ""]
+
+
+def _timestamp(created: float) -> str:
+    """ISO 8601 in UTC to the millisecond; the part up to the second is formatted once a second, not per line."""
+    second = int(created)
+    if second != _second[0]:
+        _second[:] = [second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")]
+    return f"{_second[1]}.{int((created - second) * 1000):03d}Z"
+
+
 def _fields(record: logging.LogRecord) -> dict[str, str]:
     fields = {
-        "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "ts": _timestamp(record.created),
         "level": record.levelname,
         "logger": record.name,
         "msg": record.getMessage(),
@@ -104,8 +116,11 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(_fields(record), ensure_ascii=False)
 
 
+_NEEDS_QUOTES = re.compile(r'[ "=\\]')
+
+
 def _kv_value(value: str) -> str:
-    if value and not any(ch in value for ch in ' "=\\') and value.isprintable():
+    if value and value.isprintable() and not _NEEDS_QUOTES.search(value):
         return value
     # json.dumps quotes and escapes newlines, so a traceback stays on its line.
     return json.dumps(value, ensure_ascii=False)

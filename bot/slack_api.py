@@ -29,7 +29,9 @@ _RESPOND_TIMEOUT = 10.0
 class SlackAPI:
     def __init__(self, http: httpx.AsyncClient, base_url: str, token: str) -> None:
         self._http = http
-        self._base = base_url
+        # Fixed endpoints, parsed once: httpx parses a URL string on every request.
+        self._users_info_url = httpx.URL(base_url + "users.info")
+        self._auth_test_url = httpx.URL(base_url + "auth.test")
         self._auth = {"Authorization": f"Bearer {token}"}
         self._users: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
         self._failed: dict[str, float] = {}
@@ -54,7 +56,7 @@ class SlackAPI:
         if self._own_team is not None or time.monotonic() < self._own_team_retry:
             return self._own_team
         try:
-            response = await self._http.post(self._base + "auth.test", headers=self._auth, timeout=USERS_INFO_TIMEOUT)
+            response = await self._http.post(self._auth_test_url, headers=self._auth, timeout=USERS_INFO_TIMEOUT)
             data = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             data = {"error": type(exc).__name__}
@@ -95,9 +97,10 @@ class SlackAPI:
 
     async def _fetch_user(self, user_id: str) -> dict[str, Any] | None:
         try:
-            response = await self._http.get(
-                self._base + "users.info",
-                params={"user": user_id, "include_locale": "true"},
+            # POST with a form, as every Web API method accepts: the URL stays fixed, so it is parsed once.
+            response = await self._http.post(
+                self._users_info_url,
+                data={"user": user_id, "include_locale": "true"},
                 headers=self._auth,
                 timeout=USERS_INFO_TIMEOUT,
             )

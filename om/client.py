@@ -58,6 +58,8 @@ class OMClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api = self.base_url + "/services"
+        # Parsed once per endpoint: httpx parses a URL string on every request, a sizeable share of a login's CPU.
+        self._urls: dict[str, httpx.URL] = {}
         self._http = http
         self._timeout = timeout
         self._login_timeout = login_timeout
@@ -209,7 +211,11 @@ class OMClient:
         data: dict[str, str] | None = None,
         wait: float | None = None,
     ) -> httpx.Response:
-        url = self._api + path
+        url: httpx.URL | str
+        if params:
+            url = self._api + path
+        else:
+            url = self._urls.get(path) or self._urls.setdefault(path, httpx.URL(self._api + path))
         started = time.perf_counter()
         try:
             response = await self._http.request(method, url, params=params, data=data, timeout=wait or self._timeout)

@@ -65,6 +65,17 @@ def test_requests_are_the_ones_httpx_builds(
     assert shape(LEAN.build_request(method, url, **kwargs)) == shape(REFERENCE.build_request(method, url, **kwargs))
 
 
+@settings(max_examples=100, deadline=None)
+@given(url=urls, params=st.none() | fields, data=st.none() | fields)
+def test_a_parsed_url_gives_the_same_requests_as_its_string(
+    url: str, params: dict[str, str] | None, data: dict[str, str] | None
+) -> None:
+    parsed = httpx.URL(url)
+    assert shape(LEAN.build_request("POST", parsed, params=params, data=data)) == shape(
+        REFERENCE.build_request("POST", url, params=params, data=data)
+    )
+
+
 async def test_cookies_are_neither_kept_nor_sent() -> None:
     seen: list[httpx.Request] = []
 
