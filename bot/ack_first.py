@@ -28,7 +28,7 @@ Work = Coroutine[Any, Any, None]
 # place, rather than start a task of its own for it.
 ACKED: ContextVar[bool] = ContextVar("acked", default=False)
 
-QUIET = 0.001
+QUIET = 0.003
 MAX_WAIT = 0.02
 
 
