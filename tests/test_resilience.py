@@ -137,3 +137,22 @@ async def test_bad_or_stale_signature_gets_401_and_no_om_call(
     rejected_window = [r for r in om.requests[before:] if r.path == "/services/user/hash"]
     assert len(rejected_window) == 1
     assert len([c for c in slack.calls[slack_before:] if c.method == "users.info"]) <= 1
+
+
+@pytest.mark.parametrize("signed", [True, False])
+async def test_slacks_certificate_check_gets_an_empty_200_and_runs_nothing(
+    bot: RunningBot, om: OMSimulator, slack: SlackSimulator, alice: SlackUser, signed: bool
+) -> None:
+    await bot.settled(om)
+    before, slack_before = len(om.requests), len(slack.calls)
+    # Even with a command's fields in it, an ssl_check body runs no listener: unsigned, it must not reach OM.
+    body, sink = bot.driver.command_body(alice, "room-5")
+    body = "ssl_check=1&" + body
+    headers = sign(bot.driver.signing_secret, body) if signed else {}
+    response = await bot.driver.post(body, {**headers, "Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 200 and response.content == b""
+    ok = await bot.driver.command(alice, "room-5")  # a signed command after it is served: the check could fail
+    await slack.next_message(ok.sink)
+    assert not sink.messages
+    assert len([r for r in om.requests[before:] if r.path == "/services/user/hash"]) == 1
+    assert len([c for c in slack.calls[slack_before:] if c.method == "users.info"]) <= 1
