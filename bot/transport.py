@@ -45,6 +45,7 @@ class _Connection(asyncio.Protocol):
         self._headers_done = False
         self._complete = False
         self._keep_alive = False
+        self._bodiless = False
         self._last_read = 0.0
         self._timer: asyncio.TimerHandle | None = None
 
@@ -85,6 +86,11 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
+        if self._bodiless and self._waiter is not None and not self._waiter.done():
+            # The answer to a HEAD has no body whatever its Content-Length says; the parser can't be told so, and
+            # would wait for one. Done here, and the connection is not reused.
+            self._complete, self._keep_alive = True, False
+            self._waiter.set_result(None)
 
     def on_body(self, body: bytes) -> None:
         self._body.append(body)
@@ -106,6 +112,7 @@ class _Connection(asyncio.Protocol):
         self._waiter = loop.create_future()
         self._headers, self._body = [], []
         self._received = self._headers_done = self._complete = self._keep_alive = False
+        self._bodiless = request.startswith(b"HEAD ")
         self._last_read = time.monotonic()
         if read_timeout is not None:
             self._timer = loop.call_later(read_timeout, self._check_read, read_timeout)

@@ -276,3 +276,15 @@ async def test_the_gate_is_passed_before_an_answer_is_handed_back(wire: Callable
     opened.set()
     assert (await pending).status_code == 200
     await http.aclose()
+
+
+async def test_a_head_answer_has_no_body_whatever_its_length_says(
+    wire: Callable[[Script], Awaitable[Wire]], client: httpx.AsyncClient
+) -> None:
+    async def head(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n")
+        return True
+
+    server = await wire(head)
+    response = await client.head(server.url(), timeout=5.0)
+    assert response.status_code == 200 and response.content == b""
