@@ -219,19 +219,17 @@ class SessionPool:
             if now - session.refreshed < self.max_fresh_age:
                 self._refill_soon()
                 return session
-        self._refill_soon()
+        # The pool is empty: wait for the next login on its way into it (one more is started for each person
+        # waiting), rather than log in on the side and queue behind those logins for the same slots.
         tasks = self._tasks
-        if tasks.refills and (len(tasks.refills) > len(tasks.takers) or not self._logins_work):
-            # A login for the pool is already on its way: take its SID rather than start (and wait for) another.
-            # Until logins are known to work, everyone waits on that one: a wrong password is then paid for once.
-            taker: asyncio.Future[_Session] = asyncio.get_running_loop().create_future()
-            tasks.takers.append(taker)
-            try:
-                return await taker
-            finally:
-                if taker in tasks.takers:
-                    tasks.takers.remove(taker)
-        return await self._login()
+        taker: asyncio.Future[_Session] = asyncio.get_running_loop().create_future()
+        tasks.takers.append(taker)
+        self._refill_soon()
+        try:
+            return await taker
+        finally:
+            if taker in tasks.takers:
+                tasks.takers.remove(taker)
 
     async def _login(self) -> _Session:
         auth = self._auth
@@ -273,14 +271,14 @@ class SessionPool:
         return _Session(sid, now)
 
     def _refill_soon(self) -> None:
-        """Starts as many logins as the pool is short of, counting those already on their way.
+        """Starts a login for each fresh SID the pool is short of and each person waiting, less those on their way.
 
         Called as each SID is taken, so a burst's refill runs alongside its hashes, not after them.
         """
         tasks = self._tasks
         if self._closed:
             return
-        short = self.size - len(self._fresh) - len(tasks.refills)
+        short = self.size + len(tasks.takers) - len(self._fresh) - len(tasks.refills)
         if not self._logins_work:
             # Until a login has worked, one at a time: a wrong password costs OM 6-16 s a try and may lock the user.
             short = min(short, 1 - len(tasks.refills))
@@ -301,13 +299,12 @@ class SessionPool:
         try:
             session = await self._login()
         except OMError as exc:
-            # Out of the set before anyone is told, so nobody starts waiting on a login that is over.
+            # Out of the set first: the people counted on this login are those beyond the ones still on their way.
             tasks.refills.discard(asyncio.current_task())
-            # Whoever waits for a login hears why this one failed, as if it had been their own; the next /meet
-            # tries again (within the back-off rules).
-            while tasks.takers:
+            while len(tasks.takers) > len(tasks.refills):
                 taker = tasks.takers.popleft()
                 if not taker.done():
+                    # They hear why it failed, as if it had been their own login; their next /meet tries again.
                     taker.set_exception(exc)
             if not tasks.warned:
                 # Once per run of failures: with OM down, every /meet would otherwise add a line.
@@ -322,9 +319,12 @@ class SessionPool:
             taker = tasks.takers.popleft()
             if not taker.done():
                 taker.set_result(session)
-                return
-        if not self._closed:
-            self._fresh.append(session)
+                break
+        else:
+            if not self._closed:
+                self._fresh.append(session)
+        # After the first login that works, those who waited on it get logins of their own.
+        self._refill_soon()
 
     async def refill(self) -> None:
         """Tops the fresh pool up to its size (counting logins already on their way) and waits for it."""

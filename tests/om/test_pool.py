@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 
 from om import (
     ExternalUser,
@@ -122,7 +123,7 @@ async def test_the_refill_starts_when_a_sid_is_taken_not_when_its_hash_answers(
     await pool.close()
 
 
-async def test_people_who_find_the_pool_empty_take_the_logins_already_on_their_way(
+async def test_people_who_find_the_pool_empty_wait_for_logins_into_it_not_beside_it(
     om: OMSimulator, http: httpx.AsyncClient
 ) -> None:
     pool = make_pool(om, http, size=2)
@@ -130,14 +131,16 @@ async def test_people_who_find_the_pool_empty_take_the_logins_already_on_their_w
     om.holds["/services/user/hash"] = asyncio.Event()
     om.holds["/services/user/login"] = asyncio.Event()  # the refill's logins are slow too
     issuing = [asyncio.create_task(pool.issue_hash(ALICE, RoomOptions(room_id=1))) for _ in range(4)]
-    # Two took pooled SIDs; two more wait on the two refill logins rather than starting logins of their own.
-    await om.wait_until(lambda: om.count("/services/user/hash") == 2 and om.count("/services/user/login") == 4)
+    # Two took pooled SIDs; the pool asked for two logins to refill itself and one for each of the two others.
+    await om.wait_until(lambda: om.count("/services/user/hash") == 2 and om.count("/services/user/login") == 2 + 4)
     assert len(pool._tasks.takers) == 2
     om.holds["/services/user/login"].set()
     await om.wait_until(lambda: om.count("/services/user/hash") == 4)
     om.holds["/services/user/hash"].set()
     issued = await asyncio.gather(*issuing)
     assert len({om.hashes[i.hash].session_sid for i in issued}) == 4  # still one SID per hash
+    await om.wait_until(lambda: pool.status().fresh == 2)
+    assert om.count("/services/user/login") == 2 + 4  # no login beside those
     await pool.close()
 
 
@@ -166,4 +169,36 @@ async def test_a_refill_failure_is_logged_once_per_run_of_failures(
     await pool.issue_hash(ALICE, RoomOptions(room_id=1))
     await om.wait_until(lambda: pool.status().fresh == 1)
     assert "om pool: refill works again" in caplog.text
+    await pool.close()
+
+
+async def test_a_burst_on_a_cold_pool_is_served_once_the_first_login_works(
+    om: OMSimulator, http: httpx.AsyncClient
+) -> None:
+    pool = make_pool(om, http, size=2)
+    issued = await asyncio.wait_for(
+        asyncio.gather(*(pool.issue_hash(ALICE, RoomOptions(room_id=1)) for _ in range(5))), 10
+    )
+    assert len({om.hashes[i.hash].session_sid for i in issued}) == 5
+    await om.wait_until(lambda: pool.status().fresh == 2)
+    await pool.close()
+
+
+@pytest.mark.parametrize(("failing", "refused"), [(1, 0), (2, 1)])
+async def test_a_failed_login_fails_only_whoever_no_other_login_is_coming_for(
+    om: OMSimulator, http: httpx.AsyncClient, failing: int, refused: int
+) -> None:
+    pool = make_pool(om, http, size=1)
+    await pool.refill()
+    om.holds["/services/user/login"] = asyncio.Event()
+    issuing = [asyncio.create_task(pool.issue_hash(ALICE, RoomOptions(room_id=1))) for _ in range(2)]
+    # One took the pooled SID; one waits. Two logins are on their way: the pool's and the waiting person's.
+    await om.wait_until(lambda: om.count("/services/user/hash") == 1 and om.count("/services/user/login") == 1 + 2)
+    failures = iter([True] * failing)
+    om.fault = lambda request: (
+        web.Response(status=503) if request.path.endswith("/user/login") and next(failures, False) else None
+    )
+    om.holds["/services/user/login"].set()
+    results = await asyncio.gather(*issuing, return_exceptions=True)
+    assert sum(isinstance(r, OMError) for r in results) == refused
     await pool.close()
