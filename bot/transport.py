@@ -163,9 +163,6 @@ class _Connection(asyncio.Protocol):
 class _Dropped(httpx.RemoteProtocolError):
     """The connection closed before the whole response came."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-
 
 class LeanTransport(httpx.AsyncBaseTransport):
     """Keep-alive HTTP/1.1 to any number of origins, at most ``max_connections`` requests in flight."""
@@ -243,8 +240,13 @@ class LeanTransport(httpx.AsyncBaseTransport):
         finally:
             self._busy.discard(conn)
         if conn.reusable:
-            conn.idle_since = time.monotonic()
-            self._idle.setdefault(conn.origin, deque()).append(conn)
+            now = time.monotonic()
+            conn.idle_since = now
+            idle = self._idle.setdefault(conn.origin, deque())
+            idle.append(conn)
+            # Connections are taken from the right; the oldest, on the left, are dropped here once past use.
+            while idle[0].closed or idle[0].idle_since <= now - KEEPALIVE_SECONDS:
+                idle.popleft().close()
         return answer
 
     def _take_idle(self, origin: tuple[bytes, bytes, int]) -> _Connection | None:
