@@ -26,8 +26,8 @@ from httpx._types import (
     RequestFiles,
     TimeoutTypes,
 )
+from httpx._utils import get_environment_proxies
 
-Origin = tuple[bytes, bytes, int | None]
 _FORM = "application/x-www-form-urlencoded"
 
 
@@ -46,12 +46,9 @@ class LeanClient(httpx.AsyncClient):
         routes: dict[str, httpx.AsyncBaseTransport],
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(transport=transport, mounts=routes, headers=headers, follow_redirects=False)
-        self._default = transport
-        self._routes: dict[Origin, httpx.AsyncBaseTransport] = {}
-        for origin, routed in routes.items():
-            url = httpx.URL(origin)
-            self._routes[(url.raw_scheme, url.raw_host, url.port)] = routed
+        super().__init__(
+            transport=transport, mounts={**_proxy_mounts(), **routes}, headers=headers, follow_redirects=False
+        )
         self._timeouts: dict[float | None, dict[str, float | None]] = {}
 
     def build_request(
@@ -127,8 +124,8 @@ class LeanClient(httpx.AsyncClient):
             return await super().send(request, stream=stream, auth=auth, follow_redirects=follow_redirects)
         if "timeout" not in request.extensions:
             request.extensions["timeout"] = self.timeout.as_dict()
-        url = request.url
-        transport = self._routes.get((url.raw_scheme, url.raw_host, url.port), self._default)
+        # httpx's own choice of transport for the URL: the routes given, then the proxies from the environment.
+        transport = self._transport_for_url(request.url)
         response = await transport.handle_async_request(request)
         response.request = request
         await response.aread()
@@ -144,6 +141,18 @@ class LeanClient(httpx.AsyncClient):
         if cached is None:
             cached = self._timeouts[timeout] = httpx.Timeout(timeout).as_dict()
         return dict(cached)
+
+
+def _proxy_mounts() -> dict[str, httpx.AsyncBaseTransport | None]:
+    """HTTP(S)_PROXY / ALL_PROXY / NO_PROXY, read as httpx reads them; a proxied origin goes through httpx's own
+    transport. (httpx reads the environment itself only when it picks the transport, which it does not here.)
+
+    An origin given in ``routes`` (OM's) is more specific than any of these, so it goes direct whatever they say.
+    """
+    return {
+        pattern: None if proxy is None else httpx.AsyncHTTPTransport(proxy=proxy)
+        for pattern, proxy in get_environment_proxies().items()
+    }
 
 
 def _strings(fields: Any) -> bool:

@@ -288,3 +288,19 @@ async def test_a_head_answer_has_no_body_whatever_its_length_says(
     server = await wire(head)
     response = await client.head(server.url(), timeout=5.0)
     assert response.status_code == 200 and response.content == b""
+
+
+async def test_a_proxy_from_the_environment_is_used_except_for_the_routed_origin(
+    wire: Callable[[Script], Awaitable[Wire]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = await wire(answer_ok)
+    direct = await wire(answer_ok)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    http = LeanClient(transport=LeanTransport(), routes={f"http://127.0.0.1:{direct.port}": LeanTransport()})
+    assert (await http.post("http://slack.test/api/users.info", data={"user": "U1"})).status_code == 200
+    assert proxy.requests[0].startswith(b"POST http://slack.test/api/users.info HTTP/1.1\r\n")
+    assert (await http.get(direct.url())).status_code == 200  # OM's origin: straight there
+    assert len(proxy.requests) == 1 and len(direct.requests) == 1
+    await http.aclose()
