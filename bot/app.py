@@ -29,7 +29,7 @@ def build_app(context: Context) -> AsyncApp:
         client=AsyncWebClient(base_url=config.slack_api_url),
         logger=logging.getLogger("slack_bolt"),
         # Listeners ack and hand their work to Context.spawn (handlers/replies.py), so the ack goes out as
-        # soon as the listener returns.
+        # soon as the listener returns; when bot/server.py has acked already, they do the work in place.
         process_before_response=True,
         raise_error_for_unhandled_request=False,
         # bot/server.py checks the signature of every HTTP request before Bolt sees it; Socket Mode needs none.
