@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .command import parse_room_ref
+from handlers.commands.meet_text import parse_room_ref
 
 SECRET_NAMES = frozenset({"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "OPENMEETINGS_PASSWORD"})
 

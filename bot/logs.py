@@ -18,6 +18,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from handlers.payloads import summary
+
 _log = logging.getLogger(__name__)
 _QUIET = ("httpx", "httpcore", "hpack", "apscheduler.executors", "aiohttp.access")
 _AT_LEAST_INFO = ("slack_sdk",)
@@ -59,21 +61,8 @@ async def request_id_middleware(body: dict[str, Any], next_: Callable[[], Awaita
     aiohttp starts one per HTTP request, slack_sdk one per Socket Mode envelope.
     """
     REQUEST_ID.set(new_request_id())
-    _log.info("slack request: %s", describe(body))
+    _log.info("slack request: %s", summary(body))
     return await next_()
-
-
-def describe(body: dict[str, Any]) -> str:
-    """What Slack asked for and by whom; never the text typed or a response_url."""
-    user = body.get("user")
-    user_id = user.get("id") if isinstance(user, dict) else body.get("user_id")
-    if "command" in body:
-        what = f"command={body.get('command')}"
-    else:
-        actions = body.get("actions")
-        first = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
-        what = f"type={body.get('type')} action={first.get('action_id')}"
-    return f"{what} user={user_id}"
 
 
 _second: list[Any] = [None, ""]

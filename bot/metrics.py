@@ -7,55 +7,20 @@ are read at scrape time by a collector instead of being mirrored by hooks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextvars import ContextVar
-from typing import Any
+from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from om import (
-    OMAuthError,
-    OMError,
-    OMMissingRightError,
-    OMNotAllowedError,
-    OMNotFoundError,
-    OMUnreachableError,
-    SessionPool,
-)
+from handlers.problems import OUTCOMES
+from om import SessionPool
 
-from .slack_api import SlackAPI
+from .slack.web_api import SlackAPI
 
 PREFIX = "omslack"
 # A login may take 30 s (OM 9 makes a wrong password wait 6-16 s); a warm /user/hash takes milliseconds.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0)
-
-# What a /meet or a click ended in, noted where the answer is chosen and counted by the handler.
-_ERROR_OUTCOME: ContextVar[str | None] = ContextVar("error_outcome", default=None)
-
-
-def error_outcome(exc: OMError) -> str:
-    if isinstance(exc, OMNotFoundError):
-        return "room_not_found"
-    if isinstance(exc, OMUnreachableError):
-        return "unreachable"
-    if isinstance(exc, OMAuthError):
-        return "login_refused"
-    if isinstance(exc, OMMissingRightError | OMNotAllowedError):
-        return "no_soap"
-    return "unexpected"
-
-
-def note_error(exc: OMError) -> None:
-    """Marks the request being handled as failed because of ``exc``; its task's context carries it."""
-    _ERROR_OUTCOME.set(error_outcome(exc))
-
-
-def note_outcome(outcome: str | None) -> None:
-    """Marks the request being handled with an outcome its answer does not show (e.g. "refused")."""
-    _ERROR_OUTCOME.set(outcome)
-
 
 class Metrics:
     def __init__(self) -> None:
@@ -80,25 +45,13 @@ class Metrics:
     def observe_om_request(self, endpoint: str, seconds: float) -> None:
         self.om_latency.labels(endpoint=endpoint).observe(seconds)
 
-    def count(self, trigger: str, message: Mapping[str, Any] | None, *, crashed: bool = False) -> None:
-        """Counts one handled command or click, from what the person was answered."""
-        if crashed:
-            outcome = "unexpected"
-        else:
-            outcome = _ERROR_OUTCOME.get() or _outcome_of(message)
-        self.commands.labels(trigger=trigger, outcome=outcome).inc()
+    def count(self, trigger: str, outcome: str) -> None:
+        """Counts one answered command (trigger=command) or click (trigger=button) by its outcome."""
+        # The label's values are a fixed set, whatever a caller passes.
+        self.commands.labels(trigger=trigger, outcome=outcome if outcome in OUTCOMES else "unexpected").inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
-
-
-def _outcome_of(message: Mapping[str, Any] | None) -> str:
-    if message is None:
-        return "invalid"
-    for block in message.get("blocks") or ():
-        if isinstance(block, Mapping) and block.get("type") == "actions":
-            return "ok"
-    return "usage"
 
 
 class _StateCollector(Collector):

@@ -1,7 +1,8 @@
-"""The APScheduler job that keeps the OM session pool fresh."""
+"""The APScheduler jobs: keep the OM session pool fresh, the public room list current, and the health state new."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -9,30 +10,38 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from om import RoomDirectory, SessionPool
 from om.rooms import LIST_REFRESH
 
-JOB_ID = "om-session-pool"
-ROOMS_JOB_ID = "om-room-list"
+from .health import PROBE_INTERVAL, HealthWatch
+
+POOL_JOB = "om-session-pool"
+ROOMS_JOB = "om-room-list"
+HEALTH_JOB = "om-health"
 
 
-def build_scheduler(pool: SessionPool, rooms: RoomDirectory) -> AsyncIOScheduler:
+def build_scheduler(pool: SessionPool, rooms: RoomDirectory, health: HealthWatch) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
-    scheduler.add_job(
-        pool.maintain,
-        "interval",
-        seconds=pool.job_interval,
-        id=JOB_ID,
-        # The first run fills the pool at start-up; a slow OM must not stack runs up.
-        next_run_time=datetime.now().astimezone(),
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
-    )
-    scheduler.add_job(
-        rooms.refresh_quietly,
-        "interval",
-        seconds=LIST_REFRESH,
-        id=ROOMS_JOB_ID,
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
-    )
+    now = datetime.now().astimezone()
+    # The first pool run fills the pool at start-up.
+    _every(scheduler, POOL_JOB, pool.maintain, pool.job_interval, first=now)
+    _every(scheduler, ROOMS_JOB, rooms.refresh_quietly, LIST_REFRESH)
+    _every(scheduler, HEALTH_JOB, health.probe, PROBE_INTERVAL, first=now)
     return scheduler
+
+
+def _every(
+    scheduler: AsyncIOScheduler,
+    job_id: str,
+    job: Callable[[], Awaitable[None]],
+    seconds: float,
+    first: datetime | None = None,
+) -> None:
+    # A slow OM must not stack runs up: one at a time, and missed runs fold into the next.
+    scheduler.add_job(
+        job,
+        "interval",
+        seconds=seconds,
+        id=job_id,
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+        **({"next_run_time": first} if first is not None else {}),
+    )

@@ -1,15 +1,22 @@
-"""Slack listeners, grouped by Slack surface. ``register`` wires them onto an app."""
+"""What ``/meet`` and its buttons do. ``register`` puts one listener on the app for each entry point.
+
+A new button is a file in ``actions/`` with an ``ACTION_ID`` and an ``answer(request, deps)``, plus one line here.
+"""
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.context import Context
-
-from .actions import join
+from .actions import join_link, list_page, pick_room, share_room
 from .commands import meet
+from .deps import Deps
+from .listener import acked
+from .payloads import read_action, read_command
 
 
-def register(app: AsyncApp, context: Context) -> None:
-    meet.register(app, context)
-    join.register(app, context)
+def register(app: AsyncApp, deps: Deps) -> None:
+    app.command(meet.COMMAND)(acked(deps, read_command, meet.answer, "command", "meet"))
+    app.action(join_link.ACTION_ID)(acked(deps, read_action, join_link.answer, "button", "join"))
+    app.action(pick_room.ACTION_ID)(acked(deps, read_action, pick_room.answer, "button", "pick"))
+    app.action(share_room.ACTION_ID)(acked(deps, read_action, share_room.answer, "button", "share"))
+    app.action(list_page.ACTION_ID)(acked(deps, read_action, list_page.answer, "button", "page"))

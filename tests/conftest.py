@@ -13,9 +13,9 @@ import httpx
 import pytest
 from aiohttp import web
 
+from bot.app import Bot
 from bot.config import Config
-from bot.context import Context
-from bot.server import CONTEXT, create_web_app
+from bot.server import BOT, create_web_app
 from tests.simulators.om import OMSimulator
 from tests.simulators.slack import SlackDriver, SlackSimulator, SlackUser
 
@@ -34,8 +34,8 @@ class RunningBot:
     http: httpx.AsyncClient
 
     @property
-    def context(self) -> Context:
-        return self.web_app[CONTEXT]
+    def context(self) -> Bot:
+        return self.web_app[BOT]
 
     async def settled(self, om: OMSimulator) -> None:
         """Waits for the start-up work (filling the session pool) to end, so counts of OM requests hold still."""

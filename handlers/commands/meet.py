@@ -1,14 +1,65 @@
-"""``/meet``: ack at once, then answer on the command's response_url."""
+"""``/meet``: read what was typed, admit the person, pick the room, then resolve the Slack user into an
+ExternalUserDTO, ask the ``om`` client for a room hash and reply with an ephemeral Join button."""
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
+from collections.abc import Awaitable
 
-from bot.context import Context
-from handlers.replies import acked
+from om import OMError
+
+from .. import access, links, messages, problems, rooms
+from ..deps import Deps
+from ..listener import Reply
+from ..payloads import CommandRequest
+from ..rooms import RoomRef
+from .meet_text import DefaultRoom, FindRoom, JoinRoom, ListRooms, ShowHelp, Unparsed, parse
 
 COMMAND = "/meet"
 
 
-def register(app: AsyncApp, context: Context) -> None:
-    app.command(COMMAND)(acked(context, context.meet.on_command, "meet"))
+async def answer(request: CommandRequest, deps: Deps) -> list[Reply]:
+    url = request.response_url
+    command = parse(request.text)
+    light = isinstance(command, ShowHelp | Unparsed)
+    refusal = await access.admit(deps, request.who, counts=not light, guests=not light)
+    if refusal is not None:
+        return [Reply(url, refusal.message, refusal.outcome)]
+    try:
+        match command:
+            case ShowHelp():
+                return [Reply(url, messages.usage_message(), "usage")]
+            case Unparsed(text=typed):
+                return [Reply(url, messages.usage_message(typed), "usage")]
+            case ListRooms():
+                listed, counts = await rooms.page(deps.rooms, 0)
+                return [Reply(url, messages.list_message(listed, counts, 0), "ok")]
+            case FindRoom(name=name, share=share):
+                matches = await rooms.by_name(deps.rooms, name)
+                if not matches:
+                    return [Reply(url, messages.no_match_message(name), "usage")]
+                if len(matches) > 1:
+                    return [Reply(url, messages.candidates_message(name, matches), "ok")]
+                room: Awaitable[RoomRef] = _ready(matches[0])
+            case JoinRoom(room_id=room_id, share=share):
+                room = rooms.by_id(deps.rooms, room_id)
+            case DefaultRoom(share=share):
+                if deps.settings.default_room is not None:
+                    room = rooms.by_id(deps.rooms, deps.settings.default_room)
+                elif deps.settings.channel_rooms and request.conversation.channel_id:
+                    room = rooms.for_conversation(
+                        deps.rooms, deps.settings.external_type, request.who, request.conversation
+                    )
+                else:
+                    return [Reply(url, messages.usage_message(), "usage")]
+        link = await links.issue(deps, request.who, room, url)
+    except OMError as exc:
+        says, outcome = problems.explain(exc)
+        return [Reply(url, messages.error_message(says), outcome)]
+    replies = [Reply(url, messages.join_message(link.room, link.url, link.link_id, link.link_id), "ok")]
+    if share:
+        replies.append(Reply(url, messages.invite_message(request.who.user_id, link.room), "ok"))
+    return replies
+
+
+async def _ready(room: RoomRef) -> RoomRef:
+    return room

@@ -15,16 +15,16 @@ import httpx
 import pytest
 from aiohttp import web
 
+from bot.app import Bot
 from bot.config import Config, ConfigError
-from bot.context import Context
-from bot.server import CONTEXT, create_web_app
+from bot.server import BOT, create_web_app
 from tests.conftest import RunningBot, bot_env
 from tests.processes import free_port, run_to_exit, start_bot_process, stop_bot_process, wait_healthy
 from tests.simulators.om import OMSimulator
 from tests.simulators.slack import SlackSimulator, SlackUser, buttons, join_button
 from tests.simulators.socket_mode import SocketModeDriver, SocketModeServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP_TOKEN = "xapp-1-A0APP0001-4242424242-0123456789abcdef0123456789abcdef"
 # Short, so a silently dropped connection is noticed within a second (production: 10 s).
 PING_INTERVAL = 0.5
@@ -39,8 +39,8 @@ class SocketBot:
     http: httpx.AsyncClient
 
     @property
-    def context(self) -> Context:
-        return self.web_app[CONTEXT]
+    def context(self) -> Bot:
+        return self.web_app[BOT]
 
     async def healthz(self) -> httpx.Response:
         return await self.http.get(self.url + "/healthz")

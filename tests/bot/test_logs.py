@@ -20,7 +20,7 @@ from tests.processes import free_port, start_bot_process, stop_bot_process, wait
 from tests.simulators.om import OMSimulator
 from tests.simulators.slack import SlackDriver, SlackSimulator, SlackUser, join_button
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _record(msg: str, *args: object, exc: bool = False) -> logging.LogRecord:

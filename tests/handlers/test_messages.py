@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bot import blocks
-from bot.blocks import Target
+from handlers import messages as blocks
+from handlers.rooms import RoomRef as Target
 
 
 def test_join_message_shape_and_limits() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.access import RateLimiter, is_guest, team_allowed
+from handlers.access import RateLimiter, is_guest, team_allowed
 
 
 def test_limit_then_wait_then_allowed_again() -> None:

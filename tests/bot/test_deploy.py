@@ -15,7 +15,7 @@ from tests.conftest import RunningBot
 from tests.processes import free_port
 from tests.simulators.om import OMSimulator
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def healthcheck(port: int) -> int:

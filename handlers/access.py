@@ -5,9 +5,49 @@ Every check here runs before any OM request, so a refused request costs OM nothi
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import messages
+from .payloads import Requester
+
+if TYPE_CHECKING:
+    from .deps import Deps
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    message: messages.Message
+    outcome: str = "refused"
+
+
+async def admit(deps: Deps, who: Requester, *, counts: bool, guests: bool) -> Refusal | None:
+    """A refusal, or None. Runs before any OM request.
+
+    ``counts``: the rate limit counts /meet commands that reach OM, which a script can send; clicks come only from
+    people in Slack's own client. ``guests``: whether the guest rule applies (help is shown to anyone).
+    """
+    allowed = deps.settings.allowed_teams
+    if not allowed:
+        own = await deps.slack.own_team()
+        if own is None:
+            return Refusal(messages.error_message(messages.CANT_CHECK_WORKSPACE))
+        allowed = frozenset(x for x in own if x)
+    if not team_allowed(allowed, who.team_id, who.enterprise_id):
+        log.warning("meet: refused a request from another workspace team=%s", who.team_id)
+        return Refusal(messages.error_message(messages.OTHER_WORKSPACE))
+    if counts:
+        wait = deps.limiter.hit(who.external_id)
+        if wait:
+            return Refusal(messages.error_message(messages.too_fast(wait, deps.limiter.limit)))
+    if guests and not deps.settings.allow_guests and is_guest(await deps.slack.user_info(who.user_id)):
+        return Refusal(messages.error_message(messages.NO_GUESTS))
+    return None
 
 
 def is_guest(info: Mapping[str, Any] | None) -> bool:

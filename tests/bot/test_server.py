@@ -11,7 +11,7 @@ from tests.processes import free_port, run_to_exit, start_bot_process, stop_bot_
 from tests.simulators.om import OMSimulator
 from tests.simulators.slack import SlackSimulator
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_healthz_is_200_when_om_answers_and_the_pool_is_filled(bot: RunningBot, om: OMSimulator) -> None:

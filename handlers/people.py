@@ -1,4 +1,5 @@
-"""Who a Slack person is to OpenMeetings. Pure functions over Slack payloads."""
+"""Who a Slack person is to OpenMeetings: the requester and their ``users.info`` record -> an ``ExternalUserDTO``,
+the moderator flag and the OM language. Pure."""
 
 from __future__ import annotations
 
@@ -10,25 +11,11 @@ from typing import Any
 from om import ExternalUser
 
 from .languages import language_id
+from .payloads import Requester
 
 # OM keeps these in varchar(255) columns; Slack names are far shorter in practice.
 _FIELD_LIMIT = 200
 _PICTURE_KEYS = ("image_192", "image_512", "image_original", "image_72", "image_48")
-
-
-@dataclass(frozen=True, slots=True)
-class SlackPerson:
-    """The requester as the signed request names them (always there, even if users.info fails)."""
-
-    user_id: str
-    team_id: str
-    enterprise_id: str | None = None
-    user_name: str = ""
-
-    @property
-    def external_id(self) -> str:
-        # One OM user per person across an Enterprise Grid org, whichever workspace they type in.
-        return f"{self.enterprise_id or self.team_id}:{self.user_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,28 +25,8 @@ class Identity:
     language: int
 
 
-def person_from_body(body: Mapping[str, Any]) -> SlackPerson:
-    """Reads the requester from a slash command or a block_actions payload."""
-    user = body.get("user")
-    if isinstance(user, Mapping):  # block_actions
-        team = body.get("team") if isinstance(body.get("team"), Mapping) else {}
-        enterprise = body.get("enterprise") if isinstance(body.get("enterprise"), Mapping) else {}
-        return SlackPerson(
-            user_id=str(user.get("id") or ""),
-            team_id=str(user.get("team_id") or (team or {}).get("id") or ""),
-            enterprise_id=_opt((enterprise or {}).get("id")),
-            user_name=str(user.get("username") or user.get("name") or ""),
-        )
-    return SlackPerson(
-        user_id=str(body.get("user_id") or ""),
-        team_id=str(body.get("team_id") or ""),
-        enterprise_id=_opt(body.get("enterprise_id")),
-        user_name=str(body.get("user_name") or ""),
-    )
-
-
 def resolve(
-    person: SlackPerson,
+    person: Requester,
     info: Mapping[str, Any] | None,
     *,
     external_type: str,
@@ -73,10 +40,9 @@ def resolve(
     profile = profile or {}
     handle = _clean(info.get("name")) or _clean(person.user_name) or person.user_id
     first, last = _names(profile, handle)
-    enterprise = person.enterprise_id or _enterprise_of(info)
-    external_id = f"{enterprise or person.team_id}:{person.user_id}"
     user = ExternalUser(
-        external_id=external_id,
+        # From the signed request alone, never from users.info: the owner check at the click uses it too.
+        external_id=person.external_id,
         external_type=external_type,
         firstname=first,
         lastname=last,
@@ -111,20 +77,9 @@ def _picture(profile: Mapping[str, Any]) -> str:
     return ""
 
 
-def _enterprise_of(info: Mapping[str, Any]) -> str | None:
-    enterprise_user = info.get("enterprise_user")
-    if isinstance(enterprise_user, Mapping):
-        return _opt(enterprise_user.get("enterprise_id"))
-    return None
-
-
 def _clean(value: Any) -> str:
     if not isinstance(value, str):
         return ""
     # isprintable() is false for every Cc and Cf character, so most names skip the per-character walk.
     text = value if value.isprintable() else "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf"))
     return " ".join(text.split())[:_FIELD_LIMIT]
-
-
-def _opt(value: Any) -> str | None:
-    return str(value) if isinstance(value, str) and value else None

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.command import (
+from handlers.commands.meet_text import (
     DefaultRoom,
     FindRoom,
     JoinRoom,

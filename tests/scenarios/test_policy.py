@@ -16,7 +16,7 @@ from tests.processes import free_port, start_bot_process, wait_healthy
 from tests.simulators.om import OMSimulator, Room
 from tests.simulators.slack import SlackDriver, SlackSimulator, SlackUser, join_button, message_text, sign
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 NASTY = [
     "x" * 4000,

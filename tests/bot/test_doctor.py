@@ -18,7 +18,7 @@ from tests.conftest import bot_env
 from tests.simulators.om import OMSimulator
 from tests.simulators.slack import SlackSimulator
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "0123456789abcdef0123456789abcdef"
 APP_TOKEN = "xapp-1-A0APP0001-77-fedcba9876543210"
 

@@ -1,23 +1,23 @@
-"""Block Kit messages. Pure: data in, the JSON body for a ``response_url`` out.
+"""Every message the bot posts and every sentence a person reads. Pure: data in, the JSON body for a
+``response_url`` out.
 
-Slack's limits shape these: 50 blocks a message, 3000 characters a section,
-75 a button label, 2000 a button value.
+Slack's limits shape these: 50 blocks a message, 3000 characters a section, 75 a button label, 2000 a button value.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from .command import quote
+from .commands.meet_text import quote
+from .rooms import LIST_PAGE_SIZE, RoomRef
 
 LINK_ACTION = "join_room"  # the personal link button (has a url)
 PICK_ACTION = "pick_room"  # "give me my own link to this room" (lists, candidates, invitations)
 SHARE_ACTION = "share_room"
 PAGE_ACTION = "list_page"
-LIST_PAGE_SIZE = 20
 CANDIDATE_LIMIT = 20
 
 USAGE = (
@@ -34,27 +34,18 @@ USAGE = (
 Message = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    """A room as the buttons carry it. Conversation rooms also carry the key OM keeps them by."""
-
-    room_id: int
-    name: str
-    external_id: str = ""
-
-    @property
-    def title(self) -> str:
-        return self.name.strip() or f"Room {self.room_id}"
-
-    def value(self, **extra: Any) -> str:
-        data: dict[str, Any] = {"r": self.room_id}
-        if self.external_id:
-            data["x"] = self.external_id
-        data.update(extra)
-        return json.dumps(data, separators=(",", ":"))
+OTHER_WORKSPACE = "Sorry, this OpenMeetings app only serves the Slack workspace it is installed in."
+CANT_CHECK_WORKSPACE = "I can't check your workspace with Slack right now. Please try again in a minute."
+NO_GUESTS = "Sorry, guest accounts can't use /meet here. Please ask a member of the channel to invite you."
+SORRY = "Something went wrong on my side. Please run /meet again."
+RESTARTED = "The bot restarted before it could answer you. Please run /meet again."
 
 
-def join_message(target: Target, url: str, link_id: str, share_id: str) -> Message:
+def too_fast(wait: float, limit: int) -> str:
+    return f"You're going fast: please try again in {math.ceil(wait)} seconds (at most {limit} a minute)."
+
+
+def join_message(target: RoomRef, url: str, link_id: str, share_id: str) -> Message:
     return _ephemeral(
         f"Join {target.title} (OpenMeetings room {target.room_id})",
         [
@@ -84,7 +75,7 @@ def join_message(target: Target, url: str, link_id: str, share_id: str) -> Messa
     )
 
 
-def invite_message(inviter_id: str, target: Target) -> Message:
+def invite_message(inviter_id: str, target: RoomRef) -> Message:
     """Posted in the channel: everyone sees it, and each clicker gets a link of their own."""
     text = f"<@{inviter_id}> invites you to *{_escape(target.title)}* in OpenMeetings."
     return {
@@ -103,7 +94,7 @@ def invite_message(inviter_id: str, target: Target) -> Message:
     }
 
 
-def candidates_message(query: str, rooms: Sequence[Target]) -> Message:
+def candidates_message(query: str, rooms: Sequence[RoomRef]) -> Message:
     shown = rooms[:CANDIDATE_LIMIT]
     blocks: list[dict[str, Any]] = [_section(f"Several rooms match {quote(query)}. Which one?")]
     blocks += [_room_row(room, f"*{_escape(room.title)}* · room {room.room_id}", replace=True) for room in shown]
@@ -117,7 +108,7 @@ def no_match_message(query: str) -> Message:
     return _ephemeral(text, [_section(text)])
 
 
-def list_message(rooms: Sequence[Target], counts: Mapping[int, int | None], page: int) -> Message:
+def list_message(rooms: Sequence[RoomRef], counts: Mapping[int, int | None], page: int) -> Message:
     pages = max(1, -(-len(rooms) // LIST_PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     shown = rooms[page * LIST_PAGE_SIZE : (page + 1) * LIST_PAGE_SIZE]
@@ -157,13 +148,13 @@ def replacing(message: Message) -> Message:
     return {**message, "replace_original": True}
 
 
-def _room_row(room: Target, text: str, *, replace: bool = False) -> dict[str, Any]:
+def _room_row(room: RoomRef, text: str, *, replace: bool = False) -> dict[str, Any]:
     row = _section(text)
     row["accessory"] = _pick_button(room, "Join", replace=replace)
     return row
 
 
-def _pick_button(target: Target, label: str, *, primary: bool = False, replace: bool = False) -> dict[str, Any]:
+def _pick_button(target: RoomRef, label: str, *, primary: bool = False, replace: bool = False) -> dict[str, Any]:
     button = _button(PICK_ACTION, label, target.value(m=1) if replace else target.value())
     if primary:
         button["style"] = "primary"

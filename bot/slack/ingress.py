@@ -1,0 +1,133 @@
+"""``POST /slack/events``: Slack's signature checked on every request, then the ack before Bolt's dispatch.
+
+A slash command or a button click is acked with an empty 200 as soon as its signature holds, and Bolt dispatches it
+behind the ack as tracked background work (with ``acked`` in its context, so the listener does its work in place).
+Under a burst each ack then costs an HMAC and a look at the body, not a trip through Bolt's middleware. Anything
+else (Events API callbacks, ``url_verification``) goes through Bolt, which answers it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from urllib.parse import parse_qs
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from handlers.deps import Work
+from handlers.listener import ACKED
+
+log = logging.getLogger(__name__)
+
+# Slack refuses a signature more than 5 minutes old; so does slack_sdk's check.
+CLOCK_SKEW = 300
+WARN_EVERY = 60.0
+
+Headers = dict[str, str | Sequence[str]]
+
+
+class SignatureCheck:
+    """Slack's signature check, with a malformed timestamp counted as a bad signature rather than an error, and a
+    rate-limited WARNING that says what is likely wrong (never the secret, the signature or the body)."""
+
+    def __init__(self, signing_secret: str, *, clock: Callable[[], float] = time.time) -> None:
+        self._verifier = SignatureVerifier(signing_secret)
+        self._clock = clock
+        self._warned_at: float | None = None
+        self._refused = 0
+
+    def valid(self, body: str, headers: Mapping[str, str]) -> bool:
+        timestamp = headers.get("X-Slack-Request-Timestamp")
+        signature = headers.get("X-Slack-Signature")
+        try:
+            if self._verifier.is_valid(body=body, timestamp=timestamp, signature=signature):
+                return True
+        except ValueError:
+            pass
+        self._refused += 1
+        self._warn(timestamp, signature)
+        return False
+
+    def _warn(self, timestamp: str | None, signature: str | None) -> None:
+        now = self._clock()
+        if self._warned_at is not None and now - self._warned_at < WARN_EVERY:
+            return
+        self._warned_at = now
+        refused, self._refused = self._refused, 0
+        if not timestamp or not signature:
+            cause = "it carried no Slack signature (not from Slack, or a proxy dropped the X-Slack-* headers)"
+        elif (skew := _skew(timestamp, now)) is not None and abs(skew) > CLOCK_SKEW:
+            cause = (
+                f"its timestamp is {abs(skew) / 60:.0f} minutes {'behind' if skew > 0 else 'ahead of'} this "
+                "machine's clock: set the clock right (NTP); Slack refuses signatures older than 5 minutes"
+            )
+        else:
+            cause = (
+                "the signature does not match: SLACK_SIGNING_SECRET is likely wrong (Slack app → Basic Information "
+                "→ App Credentials → Signing Secret), or this machine's clock is off by minutes"
+            )
+        log.warning("slack: refused %d request(s) with a bad signature (answered 401): %s", refused, cause)
+
+
+def _skew(timestamp: str, now: float) -> float | None:
+    try:
+        return now - int(timestamp)
+    except ValueError:
+        return None
+
+
+def is_ssl_check(body: str) -> bool:
+    # Slack's certificate check may come unsigned; Bolt answers it with an empty 200 and runs no listener.
+    return "&ssl_check=1" in "&" + body
+
+
+def acked_empty(body: str) -> bool:
+    """A slash command or a block_actions click: its ack is an empty 200 whatever the listener does."""
+    # Form keys can't hold a raw "&" or "=", so this finds a "command" field and nothing else.
+    if "&command=" in "&" + body:
+        return True
+    if not body.startswith("payload=") and "&payload=" not in body:
+        return False
+    payload = parse_qs(body, max_num_fields=64).get("payload")
+    if not payload:
+        return False
+    try:
+        parsed = json.loads(payload[0])
+    except ValueError:
+        return False
+    return isinstance(parsed, dict) and parsed.get("type") == "block_actions"
+
+
+class Ingress:
+    def __init__(self, bolt: AsyncApp, check: SignatureCheck, spawn: Callable[[Work, str], None]) -> None:
+        self._bolt = bolt
+        self._check = check
+        self._spawn = spawn
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.text()
+        headers: Headers = dict(request.headers)
+        if is_ssl_check(body):
+            pass  # Bolt answers it with an empty 200 and runs no listener, signed or not
+        elif not self._check.valid(body, request.headers):
+            # Checked here for every request, so Bolt (built with its own check off) never sees an unsigned one.
+            return web.json_response({"error": "invalid request"}, status=401)
+        elif acked_empty(body):
+            self._spawn(self._dispatch(body, request.query_string, headers), "dispatch")
+            return web.Response(status=200)
+        response = await self._bolt.async_dispatch(
+            AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
+        )
+        return await to_aiohttp_response(response)
+
+    async def _dispatch(self, body: str, query: str, headers: Headers) -> None:
+        request = AsyncBoltRequest(body=body, query=query, headers=headers, context={ACKED: True})
+        response = await self._bolt.async_dispatch(request)
+        if response.status != 200:
+            log.warning("slack request answered %d after its early ack", response.status)

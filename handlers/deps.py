@@ -1,0 +1,54 @@
+"""What the handlers are given to work with. ``bot/app.py`` builds one ``Deps`` and passes it to ``register``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from om import RoomDirectory, SessionPool
+
+from .access import RateLimiter
+from .shares import ShareStore
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The settings the handlers read (``bot/config.py`` reads and checks them all)."""
+
+    openmeetings_url: str
+    external_type: str = "slack"
+    language: int = 1
+    default_room: int | None = None
+    channel_rooms: bool = True
+    moderators: frozenset[str] = frozenset()
+    admins_are_moderators: bool = False
+    allowed_teams: frozenset[str] = frozenset()
+    allow_guests: bool = False
+
+
+class SlackWeb(Protocol):
+    """The Slack Web API calls the handlers make (``bot/slack/web_api.py``); none of them raises."""
+
+    async def user_info(self, user_id: str) -> dict[str, Any] | None: ...
+
+    async def own_team(self) -> tuple[str, str | None] | None: ...
+
+    async def respond(self, response_url: str, message: dict[str, Any]) -> bool: ...
+
+
+Work = Coroutine[Any, Any, None]
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    settings: Settings
+    pool: SessionPool
+    rooms: RoomDirectory
+    slack: SlackWeb
+    shares: ShareStore
+    limiter: RateLimiter
+    # Runs work after an ack as a task the shutdown drain waits for (bot/background.py).
+    spawn: Callable[[Work, str], None]
+    # Counts one answered command or click: (trigger, outcome).
+    count: Callable[[str, str], None]

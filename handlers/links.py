@@ -1,0 +1,55 @@
+"""A personal join link: the person as an OM user, a hash on a SID of its own, the URL their browser opens."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+
+from om import RoomOptions, join_url
+
+from . import people
+from .deps import Deps
+from .payloads import Requester
+from .rooms import RoomRef
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class JoinLink:
+    room: RoomRef
+    url: str
+    # Names the link to the pool (and the Share button to its response_url) without revealing the hash.
+    link_id: str
+
+
+async def issue(deps: Deps, who: Requester, room: Awaitable[RoomRef], response_url: str) -> JoinLink:
+    """Mints a link to ``room`` for ``who`` alone; raises OMError. The room and the person's ``users.info`` are
+    looked up side by side (both are cached, so usually neither costs a round trip)."""
+    settings = deps.settings
+    info, target = await asyncio.gather(deps.slack.user_info(who.user_id), room)
+    identity = people.resolve(
+        who,
+        info,
+        external_type=settings.external_type,
+        moderators=settings.moderators,
+        admins_are_moderators=settings.admins_are_moderators,
+        default_language=settings.language,
+    )
+    options = RoomOptions(
+        room_id=target.room_id,
+        external_room_id=target.external_id,
+        external_type=settings.external_type if target.external_id else "",
+        moderator=identity.moderator,
+    )
+    issued = await deps.pool.issue_hash(identity.user, options)
+    deps.shares.add(issued.link_id, response_url)
+    log.info("meet: link issued room=%s moderator=%s", target.room_id, identity.moderator)
+    return JoinLink(target, join_url(settings.openmeetings_url, issued.hash, identity.language), issued.link_id)
+
+
+def spent(deps: Deps, who: Requester, link_id: str) -> None:
+    """The link was opened: its SID is the person's now, so the pool stops keeping it alive."""
+    deps.pool.forget_link(link_id, who.external_id)
