@@ -89,7 +89,8 @@ def build(config: Config) -> Bot:
     )
     bolt = build_bolt(config)
     handlers.register(bolt, deps)
-    return Bot(config, http, om, pool, rooms, slack, metrics, HealthWatch(om, timeout=min(CHECK_TIMEOUT, config.om_timeout)), background, bolt)
+    health = HealthWatch(om, timeout=min(CHECK_TIMEOUT, config.om_timeout))
+    return Bot(config, http, om, pool, rooms, slack, metrics, health, background, bolt)
 
 
 def settings_of(config: Config) -> Settings:
