@@ -65,8 +65,8 @@ class HealthWatch:
             self.seen = Seen(self._clock(), "unreachable", str(exc))
             return
         except TimeoutError:
-            problem = f"OpenMeetings is not reachable: no answer to a health check within {self._timeout:g} s"
-            self.seen = Seen(self._clock(), "unreachable", problem)
+            silent = f"OpenMeetings is not reachable: no answer to a health check within {self._timeout:g} s"
+            self.seen = Seen(self._clock(), "unreachable", silent)
             return
         problem = None if health.ok else "OpenMeetings reports it is not ready (inited/installed/dbOk)"
         self.seen = Seen(self._clock(), "ok" if health.ok else "not ready", problem)
