@@ -8,6 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.config import Config, ConfigError
 from tests.conftest import RunningBot, StartBot, bot_env
 from tests.simulators.om import OMSimulator
+from tests.simulators.om import Room as OMRoom
 from tests.simulators.slack import SlackSimulator, SlackUser
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -119,3 +120,43 @@ def test_metrics_setting(om: OMSimulator, slack: SlackSimulator) -> None:
     assert Config.from_env(bot_env(om, slack, METRICS_ENABLED="on")).metrics_enabled is True
     with pytest.raises(ConfigError, match="METRICS_ENABLED"):
         Config.from_env(bot_env(om, slack, METRICS_ENABLED="sometimes"))
+
+
+async def test_every_answer_is_counted_under_its_own_outcome(
+    start_bot: StartBot, om: OMSimulator, slack: SlackSimulator, alice: SlackUser
+) -> None:
+    """A list of one page and one of two, several matching rooms, and a refusal for want of auth.test: each reply
+    says what it ended in, rather than the metrics guessing from the message's blocks."""
+    bot = await start_bot(METRICS_ENABLED="true")
+    await slack.next_message((await bot.driver.command(alice, "list")).sink)  # six rooms: one page
+    await slack.next_message((await bot.driver.command(alice, "public room")).sink)  # six match
+    _, samples = await scrape(bot)
+    assert value(samples, "omslack_commands_total", trigger="command", outcome="ok") == 2
+    assert value(samples, "omslack_commands_total", trigger="command", outcome="usage") == 0
+
+    for number in range(40):
+        om.add_room(OMRoom(100 + number, f"Overflow {number}"))
+    other = await start_bot(METRICS_ENABLED="true")
+    await slack.next_message((await other.driver.command(alice, "list")).sink)  # two pages
+    slack.auth_test_error = "invalid_auth"
+    third = await start_bot(METRICS_ENABLED="true")
+    await slack.next_message((await third.driver.command(alice, "room-5")).sink)
+    _, samples = await scrape(other)
+    assert value(samples, "omslack_commands_total", trigger="command", outcome="ok") == 1
+    _, samples = await scrape(third)
+    assert value(samples, "omslack_commands_total", trigger="command", outcome="refused") == 1
+    assert value(samples, "omslack_commands_total", trigger="command", outcome="usage") == 0
+
+
+async def test_endpoint_labels_are_a_fixed_set_across_conversations(
+    start_bot: StartBot, om: OMSimulator, slack: SlackSimulator, alice: SlackUser
+) -> None:
+    bot = await start_bot(METRICS_ENABLED="true")
+    for channel in ("C0FIRST01", "C0SECOND2"):
+        await slack.next_message((await bot.driver.command(alice, "", channel=channel)).sink)
+    _, samples = await scrape(bot)
+    endpoints = {
+        dict(labels)["endpoint"] for name, labels in samples if name == "omslack_om_request_duration_seconds_count"
+    }
+    assert len([e for e in endpoints if e.startswith("/room/") and e.count("/") > 2]) == 1, endpoints
+    assert not [e for e in endpoints if "C0FIRST01" in e or "C0SECOND2" in e or "T0TEAM001" in e]

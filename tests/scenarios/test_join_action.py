@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.conftest import RunningBot, StartBot
@@ -93,3 +94,27 @@ async def test_click_by_someone_else_gets_their_own_link(
     assert joined is not None and joined.user.external_id.endswith(":U0BOB0001")
     # Alice's own link was not forgotten by Bob's click: it is still kept alive for her.
     assert bot.context.pool.status().links == 2
+
+
+class _GridProfile(SlackUser):
+    """A person whose users.info names an Enterprise Grid org while the signed requests name only the workspace."""
+
+    def users_info(self) -> dict[str, Any]:
+        info = super().users_info()
+        info["enterprise_user"] = {"enterprise_id": "E0ELSEWHERE", "id": self.id}
+        return info
+
+
+async def test_the_clicked_link_is_forgotten_whatever_users_info_says_of_the_org(
+    bot: RunningBot, om: OMSimulator, slack: SlackSimulator
+) -> None:
+    carol = slack.add_user(_GridProfile("U0CAROL01", "carol", real_name="Carol Ann"))
+    sent = await bot.driver.command(carol, "room-5")
+    message = await slack.next_message(sent.sink)
+    assert bot.context.pool.status().links == 1
+    click = await bot.driver.click(carol, message)
+    await slack.next_message(click.sink)
+    # Her click spent the first link (no longer kept alive) and got her a fresh one: one link, not two.
+    assert bot.context.pool.status().links == 1
+    joined = await om.open_join_url(join_button(message)["url"])
+    assert joined is not None and joined.user.external_id == "T0TEAM001:U0CAROL01"
