@@ -1,8 +1,9 @@
 """A faithful HTTP simulator of the Apache OpenMeetings REST API and its ``/hash`` join page.
 
-Behaviour follows /work/shared/om/REFERENCE.md (cited as "REF §n"), which is grounded in OM source. The point is to
-be exactly as unkind as OM: SIDs die after idle time, a used hash re-points the SID that made it, the external user
-is stored on the SID (not on the hash), digit-only strings turn into JSON numbers, and so on. Do not make it nicer.
+Behaviour is grounded in the OM source (apache/openmeetings 9.x); comments name the class each rule rests on.
+The point is to be exactly as unkind as OM: SIDs die after idle time, a used hash re-points the SID that made it,
+the external user is stored on the SID (not on the hash), digit-only strings turn into JSON numbers, and so on.
+Do not make it nicer.
 
 Standalone: ``python -m tests.simulators.om --port 5080 --version 9.1.0 --idle-timeout 1800``.
 """
@@ -31,7 +32,7 @@ __all__ = ["Join", "OMSimulator", "OMUser", "RequestRecord", "Room", "Session", 
 
 BASE = "/openmeetings"
 SERVICES = BASE + "/services"
-ROOM_TYPES = ("CONFERENCE", "PRESENTATION", "INTERVIEW")  # REF §3: Room.Type, case-sensitive
+ROOM_TYPES = ("CONFERENCE", "PRESENTATION", "INTERVIEW")  # Room.Type enum (Room.java), case-sensitive
 _BROWSER_HEADER = "X-OM-Sim-Browser"  # only open_join_url() sends it, to find "its" Join
 _FORM: web.RequestKey[dict[str, str]] = web.RequestKey("om_form", dict)
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
@@ -43,7 +44,7 @@ class OMUser:
     login: str
     password: str | None
     rights: set[str]
-    type: str = "USER"  # USER | EXTERNAL (LDAP/OAUTH/CONTACT behave like EXTERNAL for login: REF §4)
+    type: str = "USER"  # USER | EXTERNAL (LDAP/OAUTH/CONTACT behave like EXTERNAL: UserDao.login takes USER only)
     groups: set[str] = field(default_factory=lambda: {"default"})
     firstname: str = ""
     lastname: str = ""
@@ -62,7 +63,8 @@ class Room:
     external_id: str | None = None
     external_type: str | None = None
     capacity: int = 50
-    # Extra: OM's own example room hides one element, which exercises the one-element-list collapse (REF §2.2).
+    # Extra: OM's own example room (RoomDTOListWrapper.java) hides one element, which exercises Jettison's
+    # one-element-list collapse.
     hidden_elements: list[str] = field(default_factory=list)
 
 
@@ -118,11 +120,11 @@ class _BadParam(Exception):
     """A JAX-RS parameter conversion failure (fromString threw)."""
 
 
-# ---------------------------------------------------------------- wire format helpers (REF §2)
+# ---------------------------------------------------------------- wire format (CXF JSONProvider, Jettison, openjson)
 
 
 def _jettison_scalar(text: str) -> Any:
-    # Jettison's DefaultConverter (REF §2.2 "Numbers"): Long, then Double, then Boolean, kept only if the value's
+    # Jettison's DefaultConverter: Long, then Double, then Boolean, kept only if the value's
     # Java toString() gives back the exact text. So "42" -> 42, "007" stays a string, "1.5" -> 1.5.
     if re.fullmatch(r"-?\d+", text):
         n = int(text)
@@ -138,7 +140,7 @@ def _jettison_scalar(text: str) -> Any:
 
 
 def _jettison(value: Any, nested: bool = False) -> Any:
-    """Marshal like CXF JSONProvider + Jettison "mapped" convention (REF §2.2)."""
+    """Marshal like CXF JSONProvider + Jettison "mapped" convention (root wrapper as in WS/schema/*Wrapper.java)."""
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key, item in value.items():
@@ -162,15 +164,15 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 
 def _result(message: str, ok: bool = True, status: int = 200) -> web.Response:
-    # REF §3: only message + type, no "code"; digits in message become a number (Jettison).
+    # ServiceResult.java: only message + type, no "code"; digits in message become a number (Jettison).
     body = {"serviceResult": _jettison({"message": message, "type": "SUCCESS" if ok else "ERROR"})}
-    # REF §3: OmExceptionHandler adds an `exception` header on every mapped ServiceException (HTTP 500).
+    # OmExceptionHandler adds an `exception` header on every mapped ServiceException (HTTP 500).
     headers = {"exception": message} if status == 500 else None
     return _json(body, status, headers)
 
 
 def _npe(method: str, var: str) -> web.Response:
-    # REF §3: an exception inside performCall becomes ServiceException(err.getMessage()) -> 500.
+    # BaseWebService.performCall: an exception inside the call becomes ServiceException(err.getMessage()) -> 500.
     return _result(f'Cannot invoke "{method}" because "{var}" is null', ok=False, status=500)
 
 
@@ -182,7 +184,7 @@ _TOMCAT_500 = (
 
 
 def _java_str(value: Any) -> str:
-    # openjson optString = String.valueOf(value): JSON null is the *string* "null" (REF §2.3 leniency).
+    # openjson JSONObject.optString -> JSON.toString = String.valueOf(value): JSON null is the *string* "null".
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -193,7 +195,7 @@ def _java_str(value: Any) -> str:
 
 
 def _parse_obj(text: str) -> dict[str, Any]:
-    # fromString does `new JSONObject(s)`; anything but a JSON object throws (REF §2.3).
+    # ExternalUserDTO/RoomOptionsDTO.fromString do `new JSONObject(s)`; anything but a JSON object throws.
     try:
         obj = json.loads(text)
     except ValueError as exc:
@@ -208,7 +210,7 @@ def _opt_string(o: dict[str, Any], key: str, fallback: str | None) -> str | None
 
 
 def _opt_bool(o: dict[str, Any], key: str) -> bool:
-    # openjson optBoolean coerces "true"/"false" strings (any case), otherwise the default false (REF §2.3).
+    # openjson JSONObject.optBoolean (JSON.toBoolean) coerces "true"/"false" strings (any case), else the default false.
     v = o.get(key)
     if isinstance(v, bool):
         return v
@@ -218,8 +220,8 @@ def _opt_bool(o: dict[str, Any], key: str) -> bool:
 
 
 def _opt_long(o: dict[str, Any], key: str) -> int | None:
-    # RoomOptionsDTO.optLong: has && !isNull ? getLong : null; getLong takes a number or a numeric string and
-    # throws otherwise (-> the whole parameter fails to convert) (REF §2.3).
+    # DtoHelper.optLong (used by RoomOptionsDTO.fromString): has && !isNull ? getLong : null; openjson getLong takes
+    # a number or a numeric string and throws otherwise (-> the whole parameter fails to convert).
     v = o.get(key)
     if v is None:
         return None
@@ -234,14 +236,14 @@ def _opt_long(o: dict[str, Any], key: str) -> int | None:
 
 
 def _external_user(text: str) -> dict[str, str | None]:
-    # ExternalUserDTO.fromString: every field optString(key, null) (REF §2.3, §8).
+    # ExternalUserDTO.fromString (ExternalUserDTO.java): every field optString(key, null).
     o = _parse_obj(text)
     keys = ("login", "firstname", "lastname", "profilePictureUrl", "email", "externalId", "externalType")
     return {k: _opt_string(o, k, None) for k in keys}
 
 
 def _room_options(text: str) -> dict[str, Any]:
-    # RoomOptionsDTO.fromString (REF §2.3, §8): booleans default false, external fields default "".
+    # RoomOptionsDTO.fromString (RoomOptionsDTO.java): booleans default false, external fields default "".
     o = _parse_obj(text)
     return {
         "roomId": _opt_long(o, "roomId"),
@@ -268,7 +270,7 @@ def _page(title: str, body: str) -> web.Response:
 
 
 def _denied_page() -> web.Response:
-    # REF §6 "Failures a user sees": modal "Invalid hash" + label 1599, still HTTP 200.
+    # HashPage.java: modal "Invalid hash" + label 1599 (Application.properties.xml), still HTTP 200.
     return _page(
         "Apache OpenMeetings",
         '<div class="modal"><h3>Invalid hash</h3><p>Access denied. You have no rights to enter this room.</p></div>',
@@ -362,7 +364,10 @@ class OMSimulator:
 
     @property
     def cleanup_interval(self) -> float | None:
-        """None means min(300, idle_timeout / 4): OM's 300 s job (REF §5), faster for short test timeouts."""
+        """None means min(300, idle_timeout / 4).
+
+        OM's CleanupJob runs every 300 s (applicationContext.xml); this is faster for short test timeouts.
+        """
         return self._cleanup_interval
 
     @cleanup_interval.setter
@@ -389,7 +394,8 @@ class OMSimulator:
         r.add_get(SERVICES + "/room/count/{roomid}", self._room_count, allow_head=False)
         r.add_get(SERVICES + "/room/{id}", self._room_get, allow_head=False)
         r.add_get(SERVICES + "/room/{type}/{externaltype}/{externalid}", self._room_external, allow_head=False)
-        # HEAD is a GET to Tomcat/Wicket, so a link checker's HEAD consumes a hash too (REF §6 "Slack-specific").
+        # HEAD is a GET to Tomcat/Wicket and HashPage's constructor runs WebSession.checkHashes, so a link checker's
+        # HEAD consumes a hash too.
         r.add_get(BASE + "/hash", self._hash_page)
         # Short shutdown_timeout: stop() must look like "OM went down", not wait for slow handlers.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
@@ -492,7 +498,7 @@ class OMSimulator:
         return s
 
     def _idle(self, s: Session, now: float) -> bool:
-        # CleanupJob deletes refreshed < now - timeout AND permanent = false (REF §5).
+        # CleanupJob.cleanSessions (query getSessionToDelete) deletes refreshed < now - timeout AND permanent = false.
         return not s.permanent and now - s.refreshed > self.idle_timeout
 
     def _expire(self, sid: str) -> None:
@@ -501,7 +507,7 @@ class OMSimulator:
         self._notify()
 
     def _check(self, sid: str | None) -> Session | None:
-        """sessionDao.check: find + refresh (REF §5). Idle expiry is applied lazily here as well."""
+        """SessiondataDao.check: find + refresh. Idle expiry is applied lazily here as well."""
         s = self.sessions.get(sid) if sid else None
         if s is None:
             return None
@@ -513,8 +519,9 @@ class OMSimulator:
         return s
 
     def _perform(self, request: web.Request, right: str) -> Session | web.Response:
-        # BaseWebService.performCall (REF §3, §5): sid from the QUERY only; refresh first, then a plain set-membership
-        # right check on the SID's *current* user. Both failures are the same 500 error.notallowed.
+        # BaseWebService.performCall: sid from the QUERY only; refresh first (SessiondataDao.check), then a plain
+        # set-membership right check (AuthLevelUtil.check) on the SID's *current* user. Both failures are the same
+        # 500 error.notallowed.
         s = self._check(request.query.get("sid"))
         user = self.users.get(s.user_id) if s is not None else None
         if s is None or user is None or right not in user.rights:
@@ -541,7 +548,7 @@ class OMSimulator:
             self._notify()
 
     async def _read_form(self, request: web.Request) -> dict[str, str]:
-        # CXF reads @FormParam from urlencoded or multipart bodies only (REF §2.3); a JSON body yields nothing.
+        # CXF reads @FormParam from urlencoded or multipart bodies only; a JSON body yields nothing.
         if request.method != "POST" or request.content_type not in (
             "application/x-www-form-urlencoded",
             "multipart/form-data",
@@ -600,17 +607,17 @@ class OMSimulator:
             rec.t_end = time.monotonic()
             self._notify()
 
-    # ------------------------------------------------------------ /services/info (REF §7 InfoWebService)
+    # ------------------------------------------------------------ /services/info (InfoWebService.java)
 
     async def _info_version(self, request: web.Request) -> web.Response:
-        # No SID: does not keep a SID alive (REF §5).
+        # InfoWebService takes no SID, so it does not keep a SID alive.
         info = {"version": self.version, "revision": "abc1234", "buildDate": "2026-07-13T10:00:00Z"}
         return _json({"info": _jettison(info)})
 
     async def _info_health(self, request: web.Request) -> web.Response:
         return _json({"health": _jettison(dict(self.health))})
 
-    # ------------------------------------------------------------ /services/user (REF §4, §5, §6, §7)
+    # ------------------------------------------------------------ /services/user (UserWebService.java)
 
     def _major(self) -> int:
         m = re.match(r"\d+", self.version)
@@ -618,13 +625,13 @@ class OMSimulator:
 
     async def _login(self, request: web.Request) -> web.Response:
         # 9.0 moved login to POST + form (CVE-2026-34020); <= 8.x is GET + query. The other verb has no resource
-        # method -> 405 (REF §7, §12.3).
+        # method -> 405 (JAX-RS; UserWebService.login, OPENMEETINGS-2816).
         post = self._major() >= 9
         if request.method != ("POST" if post else "GET"):
             raise web.HTTPMethodNotAllowed(request.method, ["POST" if post else "GET"])
         params: dict[str, str] = request[_FORM] if post else dict(request.query)
         name = (params.get("user") or "").strip().lower()
-        # getUserByLoginOrEmail: type USER only, login or email, case-insensitive + trimmed (REF §4, 7.2+).
+        # getUserByLoginOrEmail (User.java): type USER only, login or email, case-insensitive + trimmed (7.2+).
         user = next(
             (
                 u
@@ -634,10 +641,10 @@ class OMSimulator:
             None,
         )
         if user is None or user.password is None or params.get("pass") != user.password:
-            if post:  # UserDao.badPwdPenalty, added in 9.0.0 (REF §4)
+            if post:  # UserDao.badPwdPenalty, added in 9.0.0 (OPENMEETINGS-2817)
                 await asyncio.sleep(random.uniform(*self.bad_password_delay))
             return _result("error.bad.credentials", ok=False)
-        # Order as in UserDao.login: password, then LOGIN right, then group (REF §4). Always HTTP 200.
+        # Order as in UserDao.login: password, then LOGIN right, then group. Always HTTP 200 (UserWebService.login).
         if "LOGIN" not in user.rights:
             return _result("error.notactivated", ok=False)
         if not user.groups:
@@ -647,7 +654,7 @@ class OMSimulator:
 
     async def _user_hash(self, request: web.Request) -> web.Response:
         form: dict[str, str] = request[_FORM]
-        # Form params are converted before the method runs, so bad JSON is a 400 even with a bad SID (REF §2.3).
+        # JAX-RS converts form params (fromString) before the method runs, so bad JSON is a 400 even with a bad SID.
         try:
             user = _external_user(form["user"]) if "user" in form else None
             options = _room_options(form["options"]) if "options" in form else None
@@ -656,13 +663,13 @@ class OMSimulator:
         s = self._perform(request, "SOAP")
         if not isinstance(s, Session):
             return s
-        if user is None:  # e.g. a JSON request body: @FormParam user is null (REF §2.3)
+        if user is None:  # e.g. a JSON request body: @FormParam user is null (UserWebService.getRoomHash)
             return _npe("org.apache.openmeetings.db.dto.user.ExternalUserDTO.getExternalId()", "user")
         if not user["externalId"] or not user["externalType"]:
-            return _result("externalId and/or externalType are not set", ok=False)  # HTTP 200 (REF §3)
+            return _result("externalId and/or externalType are not set", ok=False)  # HTTP 200 (getRoomHash)
         if options is None:
             return _npe("org.apache.openmeetings.db.dto.room.RoomOptionsDTO.getRoomId()", "options")
-        # SOAPLoginDao.addSOAPLogin: no check that the room exists (REF §6).
+        # SOAPLoginDao.addSOAPLogin: no check that the room exists.
         soap = SoapLogin(
             hash=str(uuid.uuid4()),
             session_sid=s.sid,
@@ -676,13 +683,14 @@ class OMSimulator:
         )
         self.hashes[soap.hash] = soap
         if soap.allow_same_url:
-            s.permanent = True  # never cleaned up (REF §5 "Permanent SIDs")
-        # The external user lives on the SID, last call wins: every hash of this SID signs in as this user (REF §5).
+            s.permanent = True  # UserWebService.getRoomHash; CleanupJob never deletes it
+        # getRoomHash stores the external user on the SID (sd.setXml), last call wins: every hash of this SID signs
+        # in as this user (WebSession.signIn reads sd.getXml()).
         s.xml = user
         self._notify()
         return _result(soap.hash)
 
-    # ------------------------------------------------------------ /services/room (REF §7 RoomWebService)
+    # ------------------------------------------------------------ /services/room (RoomWebService.java)
 
     def _room_dto(self, room: Room) -> dict[str, Any]:
         dto = {
@@ -692,7 +700,7 @@ class OMSimulator:
             "type": room.type,
             "capacity": room.capacity,
             "appointment": False,
-            "isPublic": room.is_public,  # not "public" as the generated spec says (REF §2.2)
+            "isPublic": room.is_public,  # RoomDTO.java; not "public" as the generated spec says
             "demo": False,
             "closed": False,
             "externalId": room.external_id,
@@ -716,21 +724,21 @@ class OMSimulator:
         if not isinstance(s, Session):
             return s
         room = self.rooms.get(rid)
-        if room is None:  # new RoomDTO(null) -> NPE -> 500 (REF §7)
+        if room is None:  # RoomWebService.getRoomById: new RoomDTO(null) -> NPE -> 500
             return _npe("org.apache.openmeetings.db.entity.room.Room.getId()", "r")
         return _json({"roomDTO": self._room_dto(room)})
 
     async def _room_public(self, request: web.Request) -> web.Response:
         rtype = request.match_info["type"]
-        # Room.Type.valueOf runs BEFORE performCall: unmapped IllegalArgumentException, a Tomcat HTML 500, and the
-        # SID is neither checked nor refreshed (REF §3).
+        # RoomWebService.getPublic: Room.Type.valueOf runs BEFORE performCall: unmapped
+        # IllegalArgumentException, a Tomcat HTML 500, and the SID is neither checked nor refreshed.
         if rtype not in ROOM_TYPES:
             return web.Response(status=500, text=_TOMCAT_500.format(t=html.escape(rtype)), content_type="text/html")
         s = self._perform(request, "ROOM")
         if not isinstance(s, Session):
             return s
         rooms = [self._room_dto(r) for r in self.rooms.values() if r.is_public and r.type == rtype]
-        return _json({"roomDTO": rooms})  # top-level list: always an array (REF §2.2)
+        return _json({"roomDTO": rooms})  # top-level list: always an array (CXF JSONProvider.marshalCollection)
 
     async def _room_count(self, request: web.Request) -> web.Response:
         rid = _path_long(request.match_info["roomid"])
@@ -739,7 +747,7 @@ class OMSimulator:
         s = self._perform(request, "SOAP")
         if not isinstance(s, Session):
             return s
-        # String.valueOf(count) -> Jettison makes it a JSON number (REF §2.2, §7).
+        # RoomWebService.count: String.valueOf(count) -> Jettison's DefaultConverter makes it a JSON number.
         return _result(str(sum(1 for j in self.joins if j.room_id == rid)))
 
     async def _room_external(self, request: web.Request) -> web.Response:
@@ -756,14 +764,14 @@ class OMSimulator:
         s = self._perform(request, "SOAP")
         if not isinstance(s, Session):
             return s
-        if rtype not in ROOM_TYPES:  # valueOf inside performCall -> ServiceException text (REF §7)
+        if rtype not in ROOM_TYPES:  # RoomWebService.getExternal: valueOf inside performCall -> ServiceException
             msg = f"No enum constant org.apache.openmeetings.db.entity.room.Room.Type.{rtype}"
             return _result(msg, ok=False, status=500)
         for room in self.rooms.values():
             if room.type == rtype and room.external_type == ext_type and room.external_id == ext_id:
                 return _json({"roomDTO": self._room_dto(room)})
         if room_json is None:
-            return web.Response(status=204)  # null entity (REF §3)
+            return web.Response(status=204)  # getExternal returns null: JAX-RS null entity
         room = Room(
             id=max(self.rooms, default=0) + 1,
             name=_opt_string(room_json, "name", "") or "",
@@ -776,7 +784,7 @@ class OMSimulator:
         self.add_room(room)
         return _json({"roomDTO": self._room_dto(room)})
 
-    # ------------------------------------------------------------ /hash: the browser page (REF §6 "Using it")
+    # ------------------------------------------------------------ /hash: the browser page (HashPage, WebSession)
 
     async def _hash_page(self, request: web.Request) -> web.Response:
         secure = request.query.get("secure", "").strip()
@@ -787,7 +795,7 @@ class OMSimulator:
                 self._browser_joins[token] = join
         if join is None or join.room_id is None:
             # Room not found still signs the browser in (Join recorded, hash used, SID re-pointed) but shows the
-            # error (REF §6 "Failures a user sees").
+            # error (HashPage.java).
             return _denied_page()
         name = html.escape(f"{join.user.firstname} {join.user.lastname}".strip())
         return _page(
@@ -797,8 +805,8 @@ class OMSimulator:
         )
 
     def _sign_in(self, secure: str, language: str) -> Join | None:
-        # WebSession.signIn(secure, markUsed=true) (REF §6 steps 1-6). No same-browser reload rule: every request
-        # is treated as a new browser.
+        # WebSession.checkHashes -> signIn(secure, markUsed=true) (WebSession.java). No same-browser reload rule: every
+        # request is treated as a new browser.
         soap = self.hashes.get(secure)
         if soap is None or (soap.used and not soap.allow_same_url):
             return None
@@ -846,16 +854,17 @@ class OMSimulator:
                     external_type=ext_type,
                 )
             )
-        else:  # only these three are updated on later sign-ins; login and email stay as first seen (REF §6 step 5)
+        else:  # WebSession.signIn updates only these three; login and email stay as first seen
             user.firstname = xml.get("firstname") or ""
             user.lastname = xml.get("lastname") or ""
             user.picture_uri = xml.get("profilePictureUrl") or ""
         soap.used = True
         soap.use_date = time.monotonic()
-        # The creating SID now belongs to the external user (rights ROOM only): later SOAP calls on it fail (REF §5).
+        # WebSession.signIn: sd.setUserId(externalUser.getId()), so the creating SID now belongs to the external user
+        # (rights ROOM only): later SOAP calls on it fail.
         s.user_id = user.id
         s.refreshed = time.monotonic()
-        lang = _path_long(language)  # Wicket toLong(-1); only >= 0 is applied (REF §6 "Join URL")
+        lang = _path_long(language)  # HashPage: Wicket toLong(-1); only >= 0 is applied
         join = Join(
             user=user,
             room_id=room.id if room is not None else None,

@@ -1,4 +1,4 @@
-"""Tests of the OpenMeetings simulator itself, over real HTTP (REF = /work/shared/om/REFERENCE.md)."""
+"""Tests of the OpenMeetings simulator itself, over real HTTP."""
 
 from __future__ import annotations
 
@@ -59,10 +59,10 @@ def join_url(sim: OMSimulator, h: str) -> str:
 
 
 async def test_login_post_on_9x_and_get_is_405(sim: OMSimulator, client: httpx.AsyncClient) -> None:
-    res = await login(client, user="  SlackBot ")  # trimmed + case-insensitive (REF §4)
+    res = await login(client, user="  SlackBot ")  # trimmed + case-insensitive (getUserByLoginOrEmail, User.java)
     assert res["type"] == "SUCCESS"
     assert res["message"] in sim.sessions
-    assert set(res) == {"message", "type"}  # no "code" (REF §3)
+    assert set(res) == {"message", "type"}  # no "code" (ServiceResult.java)
     r = await client.get("/user/login", params={"user": "slackbot", "pass": "s3cret-pass"})
     assert r.status_code == 405
     assert sim.login_count == 1
@@ -126,7 +126,7 @@ async def test_two_hashes_on_one_sid_both_open_as_last_user(sim: OMSimulator, cl
     first = await sim.open_join_url(join_url(sim, h_ada))
     second = await sim.open_join_url(join_url(sim, h_bob))
     assert first is not None and second is not None
-    # The dangerous behaviour (REF §5): Ada's link signs in as Bob.
+    # The dangerous behaviour (UserWebService.getRoomHash stores the user on the SID): Ada's link signs in as Bob.
     assert first.user.external_id == "U2" and second.user.external_id == "U2"
     assert first.user is second.user
     assert (first.room_id, second.room_id) == (1, 2)
@@ -167,7 +167,7 @@ async def test_calls_refresh_sid_past_idle_timeout(sim: OMSimulator, client: htt
         assert r.status_code == 200
         await asyncio.sleep(0.07)
     assert sid in sim.sessions and sid not in sim.expired_sids
-    # /info does not refresh (REF §5): without SID traffic it dies.
+    # /info takes no SID, so it does not refresh (InfoWebService.java): without SID traffic it dies.
     await client.get("/info/version")
     await sim.wait_until(lambda: sid in sim.expired_sids, timeout=2.0)
 
