@@ -19,6 +19,7 @@ import handlers
 from handlers.access import RateLimiter
 from handlers.deps import Deps, Settings
 from handlers.shares import ShareStore
+from handlers.tokens import LinkSigner
 from om import OMClient, RoomDirectory, SessionPool
 
 from .background import Background
@@ -28,6 +29,7 @@ from .http import make_http_client
 from .logs import request_id_middleware
 from .metrics import Metrics
 from .slack.web_api import SlackAPI
+from .stores import MemorySpentLinks
 
 
 @dataclass(slots=True)
@@ -42,6 +44,7 @@ class Bot:
     health: HealthWatch
     background: Background
     bolt: AsyncApp
+    deps: Deps
 
     async def drain(self, within: float) -> int:
         return await self.background.drain(within)
@@ -84,13 +87,15 @@ def build(config: Config) -> Bot:
         slack=slack,
         shares=ShareStore(),
         limiter=RateLimiter(config.rate_limit),
+        signer=LinkSigner(config.join_link_key, config.join_link_ttl) if config.public_url else None,
+        spent=MemorySpentLinks(config.join_link_ttl),
         spawn=background.spawn,
         count=metrics.count,
     )
     bolt = build_bolt(config)
     handlers.register(bolt, deps)
     health = HealthWatch(om, timeout=min(CHECK_TIMEOUT, config.om_timeout))
-    return Bot(config, http, om, pool, rooms, slack, metrics, health, background, bolt)
+    return Bot(config, http, om, pool, rooms, slack, metrics, health, background, bolt, deps)
 
 
 def settings_of(config: Config) -> Settings:
@@ -104,6 +109,7 @@ def settings_of(config: Config) -> Settings:
         admins_are_moderators=config.admins_are_moderators,
         allowed_teams=config.allowed_teams,
         allow_guests=config.allow_guests,
+        public_url=config.public_url,
     )
 
 

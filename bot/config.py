@@ -6,6 +6,8 @@ never echoes a secret's value.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -56,6 +58,8 @@ class Config:
     slack_app_token: str | None = None
     metrics_enabled: bool = False
     log_format: str = "kv"
+    public_url: str = ""
+    join_link_key: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -93,6 +97,8 @@ class Config:
             slack_app_token=app_token,
             metrics_enabled=source.boolean("METRICS_ENABLED", False),
             log_format=source.choice("LOG_FORMAT", "KV", ("KV", "JSON")).lower(),
+            public_url=(public_url := source.base_url("PUBLIC_URL")),
+            join_link_key=source.link_key(public_url, "JOIN_LINK_SECRET", "SLACK_SIGNING_SECRET"),
         )
 
     @property
@@ -141,6 +147,29 @@ class _Env:
         if parts.query or parts.fragment:
             raise ConfigError(f"{name} must not have a query or fragment")
         return value
+
+    def base_url(self, name: str) -> str:
+        """Scheme, host and port only: the bot serves its own paths under it (``/join/…``)."""
+        value = self.url(name)
+        if value and urlsplit(value).path not in ("", "/"):
+            raise ConfigError(f"{name} must be the bot's base URL with no path, such as https://meet-bot.example.org")
+        return value.rstrip("/")
+
+    def link_key(self, public_url: str, name: str, fallback: str) -> str:
+        """The key join links are signed with: ``name``, else derived from ``fallback`` (so that a new signing
+        secret also ends every outstanding link). Only needed with PUBLIC_URL."""
+        value = self._get(name)
+        if value is not None:
+            if len(value) < 32:
+                raise ConfigError(f"{name} must be at least 32 characters (python -c 'import secrets; "
+                                  "print(secrets.token_urlsafe(32))')")  # fmt: skip
+            return value
+        if not public_url:
+            return ""
+        base = self._get(fallback)
+        if base is None:
+            raise ConfigError(f"{name} is not set: PUBLIC_URL needs it to sign join links when {fallback} is unset")
+        return hmac.new(base.encode(), b"openmeetings-slack join links", hashlib.sha256).hexdigest()
 
     def seconds(self, name: str, default: float) -> float:
         value = self._get(name)

@@ -17,6 +17,9 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from handlers.browser import open_link
+from handlers.browser.open_link import OpenRequest
+
 from .app import Bot, build
 from .config import Config
 from .health import verdict
@@ -42,6 +45,9 @@ def create_web_app(config: Config, *, socket_ping_interval: float = PING_INTERVA
     web_app.router.add_get("/healthz", healthz)
     if config.metrics_enabled:
         web_app.router.add_get("/metrics", metrics)
+    if config.public_url:
+        # GET and HEAD: a link checker's HEAD gets the headers of the preview page, and nothing is spent.
+        web_app.router.add_get("/join/{token}", join_link)
     if config.socket_mode:
         web_app[SOCKET] = SocketModeLink(bot.bolt, config, ping_interval=socket_ping_interval)
     else:
@@ -114,6 +120,18 @@ async def healthz(request: web.Request) -> web.Response:
         seen, time.monotonic(), bot.pool.status(), bot.slack.errors, bot.slack.recent_problem(), connected
     )
     return web.json_response(body, status=status)
+
+
+async def join_link(request: web.Request) -> web.Response:
+    bot = request.app[BOT]
+    opened = OpenRequest(request.method, request.match_info["token"], request.headers.get("User-Agent", ""))
+    page, outcome = await open_link.answer(opened, bot.deps)
+    bot.metrics.count("link", outcome)
+    # No cache may keep a page that a reload must see change, nor a referrer carry the token onwards.
+    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
+    if page.location:
+        raise web.HTTPSeeOther(page.location, headers=headers)
+    return web.Response(status=page.status, text=page.html(), content_type="text/html", headers=headers)
 
 
 async def metrics(request: web.Request) -> web.Response:

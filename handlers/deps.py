@@ -10,6 +10,7 @@ from om import RoomDirectory, SessionPool
 
 from .access import RateLimiter
 from .shares import ShareStore
+from .tokens import LinkSigner
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,24 @@ class Settings:
     admins_are_moderators: bool = False
     allowed_teams: frozenset[str] = frozenset()
     allow_guests: bool = False
+    # The bot's own public base URL; when set, Join buttons point at it and hashes are minted when opened.
+    public_url: str = ""
+
+
+class SpentLinks(Protocol):
+    """Which links have been opened (``bot/stores.py``). Raises ``StoreError`` when it can't tell."""
+
+    async def claim(self, key: str) -> bool:
+        """Marks ``key`` spent; False when it was spent already."""
+        ...
+
+    async def release(self, key: str) -> None:
+        """Undoes a claim whose hash could not be made, so that a reload works once OM is back."""
+        ...
+
+
+class StoreError(Exception):
+    """The shared store did not answer: nothing that depends on it may go ahead."""
 
 
 class SlackWeb(Protocol):
@@ -48,6 +67,9 @@ class Deps:
     slack: SlackWeb
     shares: ShareStore
     limiter: RateLimiter
+    # Signs join links minted at the click; None without PUBLIC_URL (hashes are minted ahead).
+    signer: LinkSigner | None
+    spent: SpentLinks
     # Runs work after an ack as a task the shutdown drain waits for (bot/background.py).
     spawn: Callable[[Work, str], None]
     # Counts one answered command or click: (trigger, outcome).

@@ -1,16 +1,18 @@
-"""A personal join link: the person as an OM user, a hash on a SID of its own, the URL their browser opens."""
+"""A personal join link: the person as an OM user, and either a hash on a SID of its own (minted ahead) or, with
+``PUBLIC_URL``, a signed token on the bot's own URL that mints the hash when it is opened."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from om import RoomOptions, join_url
 
 from . import people
-from .deps import Deps
+from .deps import Deps, Settings
 from .payloads import Requester
 from .rooms import RoomRef
 
@@ -30,7 +32,28 @@ async def issue(deps: Deps, who: Requester, room: Awaitable[RoomRef], response_u
     looked up side by side (both are cached, so usually neither costs a round trip)."""
     settings = deps.settings
     info, target = await asyncio.gather(deps.slack.user_info(who.user_id), room)
-    identity = people.resolve(
+    identity = identity_of(settings, who, info)
+    if deps.signer is not None:
+        token, claim = deps.signer.sign(who, target.room_id, target.external_id, identity.moderator)
+        deps.shares.add(claim.nonce, response_url)
+        return JoinLink(target, f"{settings.public_url}/join/{token}", claim.nonce)
+    issued = await deps.pool.issue_hash(identity.user, room_options(settings, target, identity.moderator))
+    deps.shares.add(issued.link_id, response_url)
+    log.info("meet: link issued room=%s moderator=%s", target.room_id, identity.moderator)
+    return JoinLink(target, join_url(settings.openmeetings_url, issued.hash, identity.language), issued.link_id)
+
+
+def room_options(settings: Settings, room: RoomRef, moderator: bool) -> RoomOptions:
+    return RoomOptions(
+        room_id=room.room_id,
+        external_room_id=room.external_id,
+        external_type=settings.external_type if room.external_id else "",
+        moderator=moderator,
+    )
+
+
+def identity_of(settings: Settings, who: Requester, info: Mapping[str, Any] | None) -> people.Identity:
+    return people.resolve(
         who,
         info,
         external_type=settings.external_type,
@@ -38,16 +61,6 @@ async def issue(deps: Deps, who: Requester, room: Awaitable[RoomRef], response_u
         admins_are_moderators=settings.admins_are_moderators,
         default_language=settings.language,
     )
-    options = RoomOptions(
-        room_id=target.room_id,
-        external_room_id=target.external_id,
-        external_type=settings.external_type if target.external_id else "",
-        moderator=identity.moderator,
-    )
-    issued = await deps.pool.issue_hash(identity.user, options)
-    deps.shares.add(issued.link_id, response_url)
-    log.info("meet: link issued room=%s moderator=%s", target.room_id, identity.moderator)
-    return JoinLink(target, join_url(settings.openmeetings_url, issued.hash, identity.language), issued.link_id)
 
 
 def spent(deps: Deps, who: Requester, link_id: str) -> None:

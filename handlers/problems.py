@@ -70,7 +70,10 @@ PROBLEMS: tuple[tuple[type[OMError], Problem], ...] = (
 )
 
 # Every outcome a command or click is counted under: the metrics label's whole, fixed set.
-OUTCOMES = ("ok", "usage", "refused", "invalid", *sorted({row.outcome for _, row in PROBLEMS}))
+# "preview", "expired" and "spent" are for join links opened in a browser (handlers/browser/open_link.py).
+OUTCOMES = (
+    "ok", "usage", "refused", "invalid", "preview", "expired", "spent", *sorted({row.outcome for _, row in PROBLEMS})
+)  # fmt: skip
 
 
 def problem(exc: OMError) -> Problem:

@@ -70,8 +70,8 @@ def from_value(value: Mapping[str, Any]) -> tuple[int, str] | None:
     return room_id, external_id if isinstance(external_id, str) else ""
 
 
-async def by_value(rooms: RoomDirectory, room_id: int, external_id: str) -> RoomRef:
-    room = await rooms.get(room_id)
+async def by_value(rooms: RoomDirectory, room_id: int, external_id: str, *, fresh: bool = False) -> RoomRef:
+    room = await rooms.get(room_id, fresh=fresh)
     return RoomRef(room.id, room.name, external_id)
 
 

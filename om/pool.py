@@ -154,8 +154,12 @@ class SessionPool:
 
     # -- the hot path -------------------------------------------------------------
 
-    async def issue_hash(self, user: ExternalUser, options: RoomOptions) -> IssuedHash:
-        """One ``POST /user/hash`` on a SID that has made none before (and never will again)."""
+    async def issue_hash(self, user: ExternalUser, options: RoomOptions, *, keep_alive: bool = True) -> IssuedHash:
+        """One ``POST /user/hash`` on a SID that has made none before (and never will again).
+
+        ``keep_alive``: the link waits for a click, so its SID is kept from idling out until the link's TTL ends.
+        False for a hash the browser opens at once (a join link minted at the click).
+        """
         session = await self._take_fresh()
         try:
             value = await self.client.room_hash(session.sid, user, options)
@@ -173,7 +177,8 @@ class SessionPool:
         now = self._clock()
         session.refreshed = now
         link_id = secrets.token_urlsafe(12)
-        self._links[link_id] = _Link(session, options.room_id, user.external_id, now + self.link_ttl)
+        if keep_alive:
+            self._links[link_id] = _Link(session, options.room_id, user.external_id, now + self.link_ttl)
         self.last_error = None
         return IssuedHash(value, link_id)
 

@@ -73,11 +73,11 @@ class RoomDirectory:
         self._list_lock = asyncio.Lock()
         self._counts: dict[int, tuple[float, int]] = {}
 
-    async def get(self, room_id: int) -> Room:
-        """A room by id; OMNotFoundError for one that does not exist."""
+    async def get(self, room_id: int, *, fresh: bool = False) -> Room:
+        """A room by id; OMNotFoundError for one that does not exist. ``fresh`` asks OM even when it is cached."""
         now = self._clock()
         entry = self._by_id.get(room_id)
-        if entry is None or entry.expires <= now:
+        if entry is None or entry.expires <= now or fresh:
             try:
                 room: Room | None = await self._pool.with_admin(lambda sid: self._client.get_room(sid, room_id))
                 entry = _Entry(room, self._clock() + ROOM_TTL)

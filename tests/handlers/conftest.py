@@ -10,10 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.stores import MemorySpentLinks
 from handlers.access import RateLimiter
 from handlers.deps import Deps, Settings
 from handlers.payloads import ActionRequest, CommandRequest, Conversation, Requester
 from handlers.shares import ShareStore
+from handlers.tokens import LinkSigner
 from om import OMClient, RoomDirectory, SessionPool
 from tests.simulators.om import OMSimulator
 
@@ -72,6 +74,8 @@ async def make_deps(om: OMSimulator) -> AsyncIterator[MakeDeps]:
             slack=slack,
             shares=ShareStore(),
             limiter=RateLimiter(rate_limit),
+            signer=LinkSigner("k" * 32, 3600) if settings.get("public_url") else None,
+            spent=MemorySpentLinks(3600),
             spawn=spawn,
             count=lambda trigger, outcome: counted.append((trigger, outcome)),
         )

@@ -1,0 +1,1 @@
+"""What a browser (or a link previewer) gets at the bot's own URLs."""
