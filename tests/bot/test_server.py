@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bot.config import Config
+import pytest
+
+from bot.config import Config, ConfigError
 from tests.conftest import RunningBot, bot_env
 from tests.processes import free_port, run_to_exit, start_bot_process, stop_bot_process, wait_healthy
 from tests.simulators.om import OMSimulator
@@ -88,3 +90,22 @@ def test_config_reads_every_setting() -> None:
     assert (config.external_type, config.language, config.default_room) == ("corp", 2, 7)
     assert config.moderators == frozenset({"U1", "U2"}) and config.admins_are_moderators
     assert config.port == 8080
+
+
+def test_public_url_and_the_join_link_key(om: OMSimulator, slack: SlackSimulator) -> None:
+    off = Config.from_env(bot_env(om, slack))
+    assert (off.public_url, off.join_link_key) == ("", "")
+    derived = Config.from_env(bot_env(om, slack, PUBLIC_URL="https://meet-bot.example.org/"))
+    assert derived.public_url == "https://meet-bot.example.org"
+    assert len(derived.join_link_key) == 64 and derived.slack_signing_secret not in derived.join_link_key
+    own = Config.from_env(bot_env(om, slack, PUBLIC_URL="https://meet-bot.example.org", JOIN_LINK_SECRET="s" * 32))
+    assert own.join_link_key == "s" * 32
+    for bad, named in (
+        ({"PUBLIC_URL": "https://meet-bot.example.org/slack/events"}, "PUBLIC_URL"),
+        ({"PUBLIC_URL": "meet-bot.example.org"}, "PUBLIC_URL"),
+        ({"PUBLIC_URL": "https://meet-bot.example.org", "JOIN_LINK_SECRET": "short"}, "JOIN_LINK_SECRET"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            Config.from_env(bot_env(om, slack, **bad))
+        assert caught.value.setting == named
+        assert "short" not in str(caught.value) or named != "JOIN_LINK_SECRET"
