@@ -32,12 +32,9 @@ async def admit(deps: Deps, who: Requester, *, counts: bool, guests: bool) -> Re
     ``counts``: the rate limit counts /meet commands that reach OM, which a script can send; clicks come only from
     people in Slack's own client. ``guests``: whether the guest rule applies (help is shown to anyone).
     """
-    allowed = deps.settings.allowed_teams
-    if not allowed:
-        own = await deps.slack.own_team()
-        if own is None:
-            return Refusal(messages.error_message(messages.CANT_CHECK_WORKSPACE))
-        allowed = frozenset(x for x in own if x)
+    allowed = await allowed_teams(deps)
+    if allowed is None:
+        return Refusal(messages.error_message(messages.CANT_CHECK_WORKSPACE))
     if not team_allowed(allowed, who.team_id, who.enterprise_id):
         log.warning("meet: refused a request from another workspace team=%s", who.team_id)
         return Refusal(messages.error_message(messages.OTHER_WORKSPACE))
@@ -48,6 +45,14 @@ async def admit(deps: Deps, who: Requester, *, counts: bool, guests: bool) -> Re
     if guests and not deps.settings.allow_guests and is_guest(await deps.slack.user_info(who.user_id)):
         return Refusal(messages.error_message(messages.NO_GUESTS))
     return None
+
+
+async def allowed_teams(deps: Deps) -> frozenset[str] | None:
+    """SLACK_ALLOWED_TEAMS, else the bot's own workspace (and Grid org); None while Slack can't say."""
+    if deps.settings.allowed_teams:
+        return deps.settings.allowed_teams
+    own = await deps.slack.own_team()
+    return None if own is None else frozenset(x for x in own if x)
 
 
 def is_guest(info: Mapping[str, Any] | None) -> bool:

@@ -55,6 +55,14 @@ class SlackWeb(Protocol):
 
     async def respond(self, response_url: str, message: dict[str, Any]) -> bool: ...
 
+    async def lookup_user(self, user_id: str) -> tuple[dict[str, Any] | None, str]:
+        """The person's record, or None and Slack's reason (``user_not_found``…)."""
+        ...
+
+    async def send_dm(self, user_id: str, message: dict[str, Any]) -> str:
+        """Posts a direct message from the bot; "" when it went, else Slack's reason."""
+        ...
+
 
 Work = Coroutine[Any, Any, None]
 

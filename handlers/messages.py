@@ -27,6 +27,8 @@ USAGE = (
     "• `/meet`: this conversation's own room (or the default room, if your admin set one)\n"
     "• `/meet list`: every room, with how many people are in it now\n"
     "• `/meet standup share`: also invite the channel; whoever clicks gets their own link\n"
+    "• `/meet room-5 @alice @bob`: also invite Alice and Bob by direct message, each with a link of their own\n"
+    "• `/meet recordings` (or `/meet recordings room-5`): the room's recordings, to watch\n"
     "• `/meet help`: this help\n"
     "Your button works once, then refreshes itself for the next click."
 )
@@ -92,6 +94,48 @@ def invite_message(inviter_id: str, target: RoomRef) -> Message:
             _context("Clicking *Join* gets you your own link, under your own name."),
         ],
     }
+
+
+def invitation_dm(inviter_id: str, target: RoomRef, link: tuple[str, str] | None) -> Message:
+    """The direct message to someone invited: a Join of their own, either a link minted for them when they open it
+    (``link``: its URL and id) or a button that gets them a personal link when they click it."""
+    if link is not None:
+        url, link_id = link
+        button = _button(LINK_ACTION, f"Join {target.title}", target.value(l=link_id))
+        button.update(url=url, style="primary")
+        note = "The link is yours alone and works once: it brings you in under your own name."
+    else:
+        button = _pick_button(target, f"Join {target.title}", primary=True)
+        note = "Clicking *Join* gets you your own link, under your own name."
+    return {
+        "text": f"You are invited to {target.title} in OpenMeetings",
+        "blocks": [
+            _section(f"<@{inviter_id}> invites you to *{_escape(target.title)}* in OpenMeetings."),
+            {"type": "actions", "block_id": "invite", "elements": [button]},
+            _context(note),
+        ],
+    }
+
+
+def invite_report(invited: Sequence[str], refused: Sequence[tuple[str, str]]) -> Message:
+    """Tells the inviter who got an invitation and who did not, and why."""
+    lines = []
+    if invited:
+        lines.append("Invited by direct message: " + ", ".join(f"<@{user}>" for user in invited) + ".")
+    if refused:
+        lines.append("Not invited:")
+        lines += [f"• <@{user}>: {why}" for user, why in refused]
+    text = "\n".join(lines) or "Nobody to invite."
+    return _ephemeral(_cut(text, 3000), [_section(text)])
+
+
+def plain_mention_message(names: Sequence[str]) -> Message:
+    shown = ", ".join(quote(name) for name in names[:5])
+    text = (
+        f"{shown} is only text to Slack, so I can't tell who you mean. Type `@` and pick the person from "
+        "Slack's list, so the name turns into a mention, then send the command again."
+    )
+    return _ephemeral(text, [_section(text)])
 
 
 def candidates_message(query: str, rooms: Sequence[RoomRef]) -> Message:

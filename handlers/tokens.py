@@ -39,6 +39,8 @@ class LinkClaim:
     moderator: bool
     # Makes each link distinct (two /meet in one second) and names it to the Share button.
     nonce: str
+    # A recording of the room to watch, rather than the room itself.
+    recording_id: int | None = None
 
 
 class LinkSigner:
@@ -53,9 +55,14 @@ class LinkSigner:
             key, salt=_SALT, signer=Signer, signer_kwargs={"digest_method": hashlib.sha256}
         )
 
-    def sign(self, who: Requester, room_id: int, external_id: str, moderator: bool) -> tuple[str, LinkClaim]:
-        claim = LinkClaim(who, room_id, external_id, moderator, secrets.token_urlsafe(6))
-        fields = [who.user_id, who.team_id, who.enterprise_id or "", room_id, external_id, int(moderator), claim.nonce]
+    def sign(
+        self, who: Requester, room_id: int, external_id: str, moderator: bool, recording_id: int | None = None
+    ) -> tuple[str, LinkClaim]:
+        claim = LinkClaim(who, room_id, external_id, moderator, secrets.token_urlsafe(6), recording_id)
+        fields: list[Any] = [who.user_id, who.team_id, who.enterprise_id or "", room_id, external_id, int(moderator),
+                             claim.nonce]  # fmt: skip
+        if recording_id is not None:
+            fields.append(recording_id)
         return str(self._serializer.dumps(fields)), claim
 
     def read(self, token: str) -> LinkClaim:
@@ -66,11 +73,12 @@ class LinkSigner:
             raise TokenError("the link has expired", expired=True) from None
         except BadSignature:
             raise TokenError("the link is not one the bot made") from None
-        if not (isinstance(fields, list) and len(fields) == 7):
+        if not (isinstance(fields, list) and len(fields) in (7, 8)):
             raise TokenError("the link is not one the bot made")
-        user_id, team_id, enterprise_id, room_id, external_id, moderator, nonce = fields
+        user_id, team_id, enterprise_id, room_id, external_id, moderator, nonce = fields[:7]
+        recording_id = int(fields[7]) if len(fields) == 8 else None
         who = Requester(str(user_id), str(team_id), str(enterprise_id) or None)
-        return LinkClaim(who, int(room_id), str(external_id), bool(moderator), str(nonce))
+        return LinkClaim(who, int(room_id), str(external_id), bool(moderator), str(nonce), recording_id)
 
 
 def spent_key(token: str) -> str:

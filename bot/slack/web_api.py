@@ -1,4 +1,5 @@
-"""The two Slack calls the bot makes: ``users.info`` and posts to a ``response_url``.
+"""The Slack calls the bot makes: ``users.info``, ``auth.test``, posts to a ``response_url``, and direct messages
+(``conversations.open`` + ``chat.postMessage``) for invitations.
 
 Both go through the process's one pooled ``httpx.AsyncClient``. Neither logs a
 URL: a response_url is a credential for posting into the conversation.
@@ -32,6 +33,8 @@ class SlackAPI:
         # Fixed endpoints, parsed once: httpx parses a URL string on every request.
         self._users_info_url = httpx.URL(base_url + "users.info")
         self._auth_test_url = httpx.URL(base_url + "auth.test")
+        self._open_url = httpx.URL(base_url + "conversations.open")
+        self._post_url = httpx.URL(base_url + "chat.postMessage")
         self._auth = {"Authorization": f"Bearer {token}"}
         self._users: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
         self._failed: dict[str, float] = {}
@@ -89,13 +92,21 @@ class SlackAPI:
                 self._failed = {k: v for k, v in self._failed.items() if v > now}
             return cached[1] if cached else None
         self._failed.pop(user_id, None)
-        self._users[user_id] = (now + USERS_INFO_TTL, user)
+        self._remember(user_id, user)
+        return user
+
+    def _remember(self, user_id: str, user: dict[str, Any]) -> None:
+        self._users[user_id] = (time.monotonic() + USERS_INFO_TTL, user)
         self._users.move_to_end(user_id)
         while len(self._users) > _CACHE_SIZE:
             self._users.popitem(last=False)
-        return user
 
     async def _fetch_user(self, user_id: str) -> dict[str, Any] | None:
+        user, _ = await self._fetch_user_or_error(user_id)
+        return user
+
+    async def _fetch_user_or_error(self, user_id: str) -> tuple[dict[str, Any] | None, str]:
+        """(the record, "") or (None, Slack's error code or what went wrong)."""
         try:
             # POST with a form, as every Web API method accepts: the URL stays fixed, so it is parsed once.
             response = await self._http.post(
@@ -108,25 +119,69 @@ class SlackAPI:
             self.errors += 1
             self._problem(f"users.info failed: {type(exc).__name__}")
             log.warning("slack users.info failed: %s", type(exc).__name__)
-            return None
+            return None, "unreachable"
         if response.status_code == 429:
             self.errors += 1
             self._rate_limited_until = time.monotonic() + _retry_after(response)
             self._problem("users.info rate limited")
             log.warning("slack users.info rate limited for %.0f s", self._rate_limited_until - time.monotonic())
-            return None
+            return None, "ratelimited"
         try:
             data = response.json()
         except ValueError:
             data = None
         if response.status_code != 200 or not isinstance(data, dict) or data.get("ok") is not True:
-            self.errors += 1
-            reason = data.get("error") if isinstance(data, dict) else f"HTTP {response.status_code}"
-            self._problem(f"users.info failed: {reason}")
-            log.warning("slack users.info failed: %s", reason)
-            return None
+            reason = str(data.get("error")) if isinstance(data, dict) else f"HTTP {response.status_code}"
+            if reason != "user_not_found":
+                # A person who is not there is an answer, not a failure of Slack's.
+                self.errors += 1
+                self._problem(f"users.info failed: {reason}")
+                log.warning("slack users.info failed: %s", reason)
+            return None, reason
         user = data.get("user")
-        return _trimmed(user) if isinstance(user, dict) else None
+        return (_trimmed(user), "") if isinstance(user, dict) else (None, "bad answer")
+
+    async def lookup_user(self, user_id: str) -> tuple[dict[str, Any] | None, str]:
+        """Like ``user_info``, with why Slack gave no record (``user_not_found``, ``ratelimited``…); never raises."""
+        now = time.monotonic()
+        cached = self._users.get(user_id)
+        if cached is not None and cached[0] > now:
+            return cached[1], ""
+        if now < self._rate_limited_until:
+            return None, "ratelimited"
+        user, reason = await self._fetch_user_or_error(user_id)
+        if user is not None:
+            self._remember(user_id, user)
+        return user, reason
+
+    async def send_dm(self, user_id: str, message: dict[str, Any]) -> str:
+        """Posts ``message`` in the bot's direct conversation with the person; "" when it went, else why not."""
+        opened = await self._call(self._open_url, {"users": user_id}, "conversations.open")
+        if isinstance(opened, str):
+            return opened
+        channel = opened.get("channel")
+        channel_id = channel.get("id") if isinstance(channel, dict) else None
+        if not isinstance(channel_id, str):
+            return "bad answer"
+        body = {"channel": channel_id, "text": message.get("text", ""), "blocks": message.get("blocks", []),
+                "unfurl_links": False, "unfurl_media": False}  # fmt: skip
+        posted = await self._call(self._post_url, body, "chat.postMessage")
+        return posted if isinstance(posted, str) else ""
+
+    async def _call(self, url: httpx.URL, body: dict[str, Any], method: str) -> dict[str, Any] | str:
+        """A Web API call with a JSON body: its answer, or why it failed (Slack's error code)."""
+        try:
+            response = await self._http.post(url, json=body, headers=self._auth, timeout=_RESPOND_TIMEOUT)
+            data = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            data = {"error": type(exc).__name__}
+        if isinstance(data, dict) and data.get("ok") is True:
+            return data
+        reason = str(data.get("error") or "bad answer") if isinstance(data, dict) else "bad answer"
+        self.errors += 1
+        self._problem(f"{method} failed: {reason}")
+        log.warning("slack %s failed: %s", method, reason)
+        return reason
 
     async def respond(self, response_url: str, message: dict[str, Any]) -> bool:
         """Posts to a response_url, retrying briefly on 5xx and network errors. False when it gave up."""
@@ -161,7 +216,7 @@ def _retry_after(response: httpx.Response) -> float:
 # What the bot reads of a users.info record; the rest (a dozen image sizes, status, timezone...) is dropped so
 # that a cache of thousands of people stays small.
 _USER_KEYS = ("id", "team_id", "name", "locale", "is_admin", "is_owner", "is_primary_owner", "is_restricted",
-              "is_ultra_restricted", "enterprise_user")  # fmt: skip
+              "is_ultra_restricted", "enterprise_user", "deleted", "is_bot", "is_app_user")  # fmt: skip
 _PROFILE_KEYS = ("first_name", "last_name", "real_name", "real_name_normalized", "display_name",
                  "display_name_normalized", "email", "image_192", "image_512", "image_original", "image_72",
                  "image_48")  # fmt: skip

@@ -7,12 +7,12 @@ from collections.abc import Awaitable
 
 from om import OMError
 
-from .. import access, links, messages, problems, rooms
+from .. import access, invites, links, messages, problems, rooms
 from ..deps import Deps
 from ..listener import Reply
 from ..payloads import CommandRequest
 from ..rooms import RoomRef
-from .meet_text import DefaultRoom, FindRoom, JoinRoom, ListRooms, ShowHelp, Unparsed, parse
+from .meet_text import DefaultRoom, FindRoom, JoinRoom, ListRooms, PlainMention, ShowHelp, Unparsed, parse
 
 COMMAND = "/meet"
 
@@ -20,7 +20,7 @@ COMMAND = "/meet"
 async def answer(request: CommandRequest, deps: Deps) -> list[Reply]:
     url = request.response_url
     command = parse(request.text)
-    light = isinstance(command, ShowHelp | Unparsed)
+    light = isinstance(command, ShowHelp | Unparsed | PlainMention)
     refusal = await access.admit(deps, request.who, counts=not light, guests=not light)
     if refusal is not None:
         return [Reply(url, refusal.message, refusal.outcome)]
@@ -30,19 +30,21 @@ async def answer(request: CommandRequest, deps: Deps) -> list[Reply]:
                 return [Reply(url, messages.usage_message(), "usage")]
             case Unparsed(text=typed):
                 return [Reply(url, messages.usage_message(typed), "usage")]
+            case PlainMention(names=names):
+                return [Reply(url, messages.plain_mention_message(names), "usage")]
             case ListRooms():
                 listed, counts = await rooms.page(deps.rooms, 0)
                 return [Reply(url, messages.list_message(listed, counts, 0), "ok")]
-            case FindRoom(name=name, share=share):
+            case FindRoom(name=name, share=share, invite=invite):
                 matches = await rooms.by_name(deps.rooms, name)
                 if not matches:
                     return [Reply(url, messages.no_match_message(name), "usage")]
                 if len(matches) > 1:
                     return [Reply(url, messages.candidates_message(name, matches), "ok")]
                 room: Awaitable[RoomRef] = _ready(matches[0])
-            case JoinRoom(room_id=room_id, share=share):
+            case JoinRoom(room_id=room_id, share=share, invite=invite):
                 room = rooms.by_id(deps.rooms, room_id)
-            case DefaultRoom(share=share):
+            case DefaultRoom(share=share, invite=invite):
                 if deps.settings.default_room is not None:
                     room = rooms.by_id(deps.rooms, deps.settings.default_room)
                 elif deps.settings.channel_rooms and request.conversation.channel_id:
@@ -58,6 +60,9 @@ async def answer(request: CommandRequest, deps: Deps) -> list[Reply]:
     replies = [Reply(url, messages.join_message(link.room, link.url, link.link_id, link.link_id), "ok")]
     if share:
         replies.append(Reply(url, messages.invite_message(request.who.user_id, link.room), "ok"))
+    if invite:
+        report = await invites.send(deps, request.who, link.room, invite)
+        replies.append(Reply(url, messages.invite_report(report.invited, report.refused), "ok"))
     return replies
 
 

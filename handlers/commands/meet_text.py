@@ -12,6 +12,11 @@ _ROOM = re.compile(r"(?:room[-_ ]?|#)?(\d{1,18})", re.IGNORECASE)
 _HELP = frozenset({"help", "-h", "--help", "?", "usage"})
 _LIST = frozenset({"list", "ls", "rooms"})
 _SHARE = "share"
+_RECORDINGS = frozenset({"recordings", "recording", "recs"})
+# A mention as Slack escapes it (the manifest's should_escape: true): <@U0123> or <@U0123|alice>.
+_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,20})(?:\|[^<>]{0,100})?>")
+# "@alice" typed without picking the person from Slack's autocomplete: no mention, just text.
+_PLAIN_MENTION = re.compile(r"@[\w.\-]{1,80}")
 # OM room names are at most 255 characters; a search longer than this is no name.
 NAME_LIMIT = 100
 QUOTE_LIMIT = 80
@@ -21,6 +26,8 @@ QUOTE_LIMIT = 80
 class JoinRoom:
     room_id: int
     share: bool = False
+    # Slack user ids of the people mentioned, to invite by direct message (in order, each once).
+    invite: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +36,7 @@ class FindRoom:
 
     name: str
     share: bool = False
+    invite: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +44,22 @@ class DefaultRoom:
     """``/meet`` alone: the default room, or the conversation's own room."""
 
     share: bool = False
+    invite: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Recordings:
+    """``/meet recordings [room]``: a room by id, by name, or (neither) the conversation's own."""
+
+    room_id: int | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlainMention:
+    """Someone typed ``@alice`` as text: Slack did not make it a mention, so it names nobody."""
+
+    names: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +77,7 @@ class Unparsed:
     text: str
 
 
-Command = JoinRoom | FindRoom | DefaultRoom | ListRooms | ShowHelp | Unparsed
+Command = JoinRoom | FindRoom | DefaultRoom | Recordings | ListRooms | ShowHelp | PlainMention | Unparsed
 
 
 def parse_room_ref(text: str) -> int | None:
@@ -66,26 +90,44 @@ def parse_room_ref(text: str) -> int | None:
 
 
 def parse(text: str | None) -> Command:
-    cleaned = " ".join(html.unescape(text or "").split())
+    raw = text or ""
+    invite = tuple(dict.fromkeys(_MENTION.findall(raw)))
+    cleaned = " ".join(html.unescape(_MENTION.sub(" ", raw)).split())
     lowered = cleaned.lower()
     if not cleaned:
-        return DefaultRoom()
+        return DefaultRoom(invite=invite)
     if lowered in _HELP:
         return ShowHelp()
     if lowered in _LIST:
         return ListRooms()
-    share = False
     words = cleaned.split(" ")
+    if words[0].lower() in _RECORDINGS:
+        return _recordings(" ".join(words[1:]), raw)
+    plain = tuple(word for word in words if _PLAIN_MENTION.fullmatch(word))
+    if plain:
+        return PlainMention(plain)
+    share = False
     if len(words) > 1 and words[-1].lower() == _SHARE:
         share, cleaned = True, " ".join(words[:-1])
     elif lowered == _SHARE:
-        return DefaultRoom(share=True)
+        return DefaultRoom(share=True, invite=invite)
     room_id = parse_room_ref(cleaned)
     if room_id is not None:
-        return JoinRoom(room_id, share)
+        return JoinRoom(room_id, share, invite)
     if len(cleaned) > NAME_LIMIT or not any(ch.isalnum() for ch in cleaned):
-        return Unparsed(text or "")
-    return FindRoom(cleaned, share)
+        return Unparsed(raw)
+    return FindRoom(cleaned, share, invite)
+
+
+def _recordings(rest: str, raw: str) -> Command:
+    if not rest:
+        return Recordings()
+    room_id = parse_room_ref(rest)
+    if room_id is not None:
+        return Recordings(room_id=room_id)
+    if len(rest) > NAME_LIMIT or not any(ch.isalnum() for ch in rest):
+        return Unparsed(raw)
+    return Recordings(name=rest)
 
 
 def quote(text: str, limit: int = QUOTE_LIMIT) -> str:

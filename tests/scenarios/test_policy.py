@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 NASTY = [
     "x" * 4000,
     "room-5\x00\x07\x1b[31m",
-    "<@U0BOB0001> <@U0BOB0001|bob>",
+    # Mentions alone now invite (issue 14); beside a name that matches nothing they are usage, never echoed.
+    "<@U0BOB0001> <@U0BOB0001|bob> no such room",
     "<!channel> <!here> <!subteam^S123|@team>",
     "https://evil.example.com/?q=1 <https://evil.example.com|click>",
     "&lt;script&gt;alert(1)&lt;/script&gt; &amp;",

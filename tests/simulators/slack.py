@@ -21,6 +21,8 @@ from urllib.parse import urlencode
 
 import httpx
 from aiohttp import web
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
 
 from tests.simulators.waiting import wait_for
 
@@ -30,6 +32,8 @@ class ApiCall:
     method: str
     params: dict[str, str]
     authorization: str | None
+    # The JSON body as sent (chat.postMessage's blocks are a list in it), when the call had one.
+    body: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -47,6 +51,9 @@ class SlackUser:
     is_admin: bool = False
     is_owner: bool = False
     image: str = ""
+    deleted: bool = False
+    is_bot: bool = False
+    is_restricted: bool = False
 
     def users_info(self) -> dict[str, Any]:
         profile: dict[str, Any] = {
@@ -69,9 +76,10 @@ class SlackUser:
             "is_admin": self.is_admin,
             "is_owner": self.is_owner,
             "is_primary_owner": False,
-            "is_restricted": False,
+            "is_restricted": self.is_restricted,
             "is_ultra_restricted": False,
-            "is_bot": False,
+            "is_bot": self.is_bot,
+            "deleted": self.deleted,
             "locale": self.locale,
             "profile": profile,
         }
@@ -88,9 +96,20 @@ class Sink:
     messages: list[dict[str, Any]] = field(default_factory=list)
     attempts: int = 0
     user_id: str = ""  # who made the request this response_url answers
+    # Posts Slack refused (invalid_blocks): a test that sees one here has found a message Slack would not show.
+    rejected: list[dict[str, Any]] = field(default_factory=list)
 
 
-DEFAULT_SCOPES = ("commands", "users:read", "users:read.email")
+DEFAULT_SCOPES = ("commands", "users:read", "users:read.email", "chat:write", "im:write")
+
+
+@dataclass
+class DirectMessage:
+    """What chat.postMessage posted into the bot's DM with a person."""
+
+    channel: str
+    text: str
+    blocks: list[dict[str, Any]]
 
 
 class SlackSimulator:
@@ -115,6 +134,9 @@ class SlackSimulator:
         self.scopes: list[str] = list(DEFAULT_SCOPES)
         # apps.connections.open answers with the URL this returns (a SocketModeServer's open_url).
         self.connections_open: Callable[[], str] | None = None
+        # Direct messages by the person they went to; the DM channel ids conversations.open handed out.
+        self.dms: dict[str, list[DirectMessage]] = {}
+        self._dm_channels: dict[str, str] = {}
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -172,13 +194,15 @@ class SlackSimulator:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = dict(request.query)
+        body: dict[str, Any] = {}
         if request.method == "POST" and request.can_read_body:
             if request.content_type == "application/json":
-                params.update({k: str(v) for k, v in (await request.json()).items()})
+                body = await request.json()
+                params.update({k: str(v) for k, v in body.items()})
             else:
                 params.update({k: str(v) for k, v in (await request.post()).items()})
         auth = request.headers.get("Authorization")
-        self.calls.append(ApiCall(method, params, auth))
+        self.calls.append(ApiCall(method, params, auth, body))
         await self._notify()
         if self.latency:
             await asyncio.sleep(self.latency)
@@ -196,7 +220,44 @@ class SlackSimulator:
             return web.json_response(answer, headers=scopes)
         if method == "users.info":
             return self._users_info(params)
+        if method == "conversations.open":
+            return self._conversations_open(params, scopes)
+        if method == "chat.postMessage":
+            return await self._post_message(params, body, scopes)
         return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+
+    def _conversations_open(self, params: dict[str, str], scopes: dict[str, str]) -> web.Response:
+        if "im:write" not in self.scopes:
+            return web.json_response({"ok": False, "error": "missing_scope", "needed": "im:write"}, headers=scopes)
+        users = [u for u in params.get("users", "").split(",") if u]
+        if len(users) != 1:
+            return web.json_response({"ok": False, "error": "invalid_arguments"}, headers=scopes)
+        user = self.users.get(users[0])
+        if user is None:
+            return web.json_response({"ok": False, "error": "user_not_found"}, headers=scopes)
+        if user.deleted:
+            return web.json_response({"ok": False, "error": "user_disabled"}, headers=scopes)
+        if user.is_bot:
+            return web.json_response({"ok": False, "error": "cannot_dm_bot"}, headers=scopes)
+        channel = self._dm_channels.setdefault(user.id, "D" + user.id[1:])
+        return web.json_response({"ok": True, "channel": {"id": channel}}, headers=scopes)
+
+    async def _post_message(self, params: dict[str, str], body: dict[str, Any], scopes: dict[str, str]) -> web.Response:
+        if "chat:write" not in self.scopes:
+            return web.json_response({"ok": False, "error": "missing_scope", "needed": "chat:write"}, headers=scopes)
+        channel = params.get("channel", "")
+        owner = next((user for user, dm in self._dm_channels.items() if dm == channel), None)
+        if owner is None:
+            return web.json_response({"ok": False, "error": "channel_not_found"}, headers=scopes)
+        blocks = body.get("blocks") if isinstance(body.get("blocks"), list) else []
+        if block_kit_problem(blocks) is not None:
+            return web.json_response({"ok": False, "error": "invalid_blocks"}, headers=scopes)
+        text = params.get("text", "")
+        if not text and not blocks:
+            return web.json_response({"ok": False, "error": "no_text"}, headers=scopes)
+        self.dms.setdefault(owner, []).append(DirectMessage(channel, text, blocks))
+        await self._notify()
+        return web.json_response({"ok": True, "channel": channel, "ts": f"{time.time():.6f}"}, headers=scopes)
 
     def _connections_open(self, auth: str | None) -> web.Response:
         # Only an app-level token opens a Socket Mode connection; a bot token is the wrong kind.
@@ -236,9 +297,34 @@ class SlackSimulator:
             self.response_failures -= 1
             await self._notify()
             return web.Response(status=self.response_status, text="error")
-        sink.messages.append(await request.json())
+        message = await request.json()
+        if "blocks" in message and block_kit_problem(message["blocks"]) is not None:
+            # What Slack answers a response_url post whose blocks it refuses.
+            sink.rejected.append(message)
+            await self._notify()
+            return web.Response(status=400, text="invalid_blocks")
+        sink.messages.append(message)
         await self._notify()
         return web.Response(text="ok")
+
+
+def block_kit_problem(blocks: Any, limit: int = 50) -> str | None:
+    """Why Slack would refuse these blocks (``invalid_blocks``), checked with slack_sdk's own models; None if fine."""
+    if not isinstance(blocks, list):
+        return "blocks is not a list"
+    if len(blocks) > limit:
+        return f"{len(blocks)} blocks, more than {limit}"
+    for raw in blocks:
+        try:
+            block = Block.parse(raw)
+            if block is None:
+                return f"not a block: {raw!r:.80}"
+            block.validate_json()
+        except SlackObjectFormationError as exc:
+            return str(exc)
+        if block.to_dict() != raw:
+            return f"fields slack_sdk does not know in {raw!r:.80}"
+    return None
 
 
 def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
