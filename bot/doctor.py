@@ -254,7 +254,10 @@ _SOAP_FIX = (
 
 async def check_openmeetings(config: Config) -> list[Check]:
     async with make_http_client(config) as http:
-        client = OMClient(config.openmeetings_url, http)
+        # The bot's own timeouts (bot/context.py), so a slow OM fails here as it would there.
+        client = OMClient(
+            config.openmeetings_url, http, timeout=config.om_timeout, login_timeout=config.om_timeout + 20
+        )
         checks = await _check_server(config, client)
         if any(check.status is Status.FAIL for check in checks):
             return checks + [skipped(name, "needs a working connection") for name in (_LOGIN, *_AFTER_LOGIN)]
