@@ -9,12 +9,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PORT=3000
 
-# Installed into site-packages as root and the sources removed: the bot's user can read the code, not change it.
-COPY pyproject.toml /src/
+# The dependencies from the lock (requirements.txt, the versions the tests ran on), then the project itself
+# without resolving anything more. Installed into site-packages as root and the sources removed: the bot's
+# user can read the code, not change it.
+COPY requirements.txt pyproject.toml /src/
 COPY bot /src/bot
 COPY handlers /src/handlers
 COPY om /src/om
-RUN pip install --no-cache-dir /src \
+RUN pip install --no-cache-dir -r /src/requirements.txt \
+    && pip install --no-cache-dir --no-deps /src \
     && rm -rf /src \
     && useradd --system --uid 10001 --create-home --home-dir /home/bot bot
 

@@ -1,9 +1,10 @@
 """``python -m bot [socket | doctor | healthcheck]``: reads ``.env`` and the environment, then
 
-- (nothing): serves on 0.0.0.0:$PORT; over Socket Mode instead of ``/slack/events`` if SLACK_APP_TOKEN is set;
+- (nothing): serves on $HOST:$PORT (default 0.0.0.0:3000); over Socket Mode instead of ``/slack/events`` if
+  SLACK_APP_TOKEN is set;
 - ``socket``: the same, but refuses to start without SLACK_APP_TOKEN (the Procfile's ``worker:`` line);
 - ``doctor``: checks the settings, Slack and OpenMeetings, prints a checklist; exit 0 only if all pass;
-- ``healthcheck``: exit 0 if the bot on $PORT answers ``/healthz`` with 200 (the container's health check).
+- ``healthcheck``: exit 0 if the bot on $HOST:$PORT answers ``/healthz`` with 200 (the container's health check).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return asyncio.run(run(os.environ, sys.stdout))
     if args.command == "healthcheck":
-        return _healthcheck(os.environ.get("PORT") or "3000")
+        return _healthcheck(os.environ.get("HOST", "").strip(), os.environ.get("PORT") or "3000")
     try:
         config = Config.from_env()
     except ConfigError as exc:
@@ -53,7 +54,7 @@ def _serve(config: Config) -> int:
     setup_logging(config.log_level, config.log_format)
     web.run_app(
         create_web_app(config),
-        host="0.0.0.0",  # noqa: S104 - a PaaS routes to $PORT on every interface
+        host=config.host,
         port=config.port,
         access_log=None,
         print=None,
@@ -62,11 +63,17 @@ def _serve(config: Config) -> int:
     return 0
 
 
-def _healthcheck(port: str) -> int:
+def _healthcheck(host: str, port: str) -> int:
     import urllib.error
     import urllib.request
 
-    url = f"http://127.0.0.1:{port}/healthz"
+    # Bound to every interface, the bot answers on loopback; bound to one, only there.
+    if host in ("", "0.0.0.0"):  # noqa: S104 - compared, not bound
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    address = f"[{host}]" if ":" in host else host
+    url = f"http://{address}:{port}/healthz"
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
             status = response.status

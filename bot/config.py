@@ -1,6 +1,6 @@
 """Settings, read once from the environment (and ``.env``) into a frozen dataclass.
 
-A missing or malformed setting stops start-up with one line that names it and
+A missing, malformed or still-placeholder setting stops start-up with one line that names it and
 never echoes a secret's value.
 """
 
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,20 @@ from urllib.parse import urlsplit
 
 from handlers.commands.meet_text import parse_room_ref
 
-SECRET_NAMES = frozenset({"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "OPENMEETINGS_PASSWORD"})
+# The values .env.example ships (and once shipped), which no real deployment has: a copy left unedited is
+# refused as if the setting were missing. tests/bot/test_settings.py keeps this in step with the file.
+PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "SLACK_BOT_TOKEN": frozenset({"xoxb-your-bot-token"}),
+    "SLACK_SIGNING_SECRET": frozenset({"your-signing-secret"}),
+    "SLACK_APP_TOKEN": frozenset({"xapp-your-app-level-token"}),
+    "OPENMEETINGS_URL": frozenset({"https://your-openmeetings-host/openmeetings"}),
+    "OPENMEETINGS_USER": frozenset({"your-om-api-user"}),
+    "OPENMEETINGS_PASSWORD": frozenset({"your-om-api-password", "change-me"}),
+    # The commented-out examples of .env.example, should one be uncommented as it is.
+    "MEET_MODERATORS": frozenset({"u0123abcd,u0456efgh"}),
+    "SLACK_ALLOWED_TEAMS": frozenset({"t0123abcd,e0456efgh"}),
+}
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
 
 class ConfigError(ValueError):
@@ -47,6 +62,7 @@ class Config:
     moderators: frozenset[str] = frozenset()
     admins_are_moderators: bool = False
     port: int = 3000
+    host: str = "0.0.0.0"  # noqa: S104 - a PaaS routes to $PORT on every interface
     pool_size: int = 4
     max_concurrent_logins: int = 4
     log_level: str = "INFO"
@@ -69,7 +85,7 @@ class Config:
             slack_bot_token=source.required("SLACK_BOT_TOKEN", prefix="xoxb-"),
             # Over Socket Mode, requests arrive on the bot's own WebSocket, unsigned: the secret is unused.
             slack_signing_secret=(
-                source.text("SLACK_SIGNING_SECRET", "") if app_token else source.required("SLACK_SIGNING_SECRET")
+                source.unused("SLACK_SIGNING_SECRET") if app_token else source.required("SLACK_SIGNING_SECRET")
             ),
             openmeetings_url=source.url("OPENMEETINGS_URL", required=True).rstrip("/"),
             openmeetings_user=source.required("OPENMEETINGS_USER"),
@@ -86,6 +102,7 @@ class Config:
             moderators=source.id_list("MEET_MODERATORS"),
             admins_are_moderators=source.boolean("MEET_ADMINS_ARE_MODERATORS", False),
             port=source.integer("PORT", 3000, low=1, high=65535),
+            host=source.host("HOST", "0.0.0.0"),  # noqa: S104 - the default: every interface
             pool_size=source.integer("OPENMEETINGS_POOL_SIZE", 4, low=1, high=100),
             max_concurrent_logins=source.integer("OPENMEETINGS_MAX_LOGINS", 4, low=1, high=100),
             log_level=source.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
@@ -111,12 +128,22 @@ class _Env:
     def __init__(self, env: Mapping[str, str]) -> None:
         self._env = env
 
-    def _get(self, name: str) -> str | None:
+    def _raw(self, name: str) -> str | None:
         value = self._env.get(name)
         if value is None:
             return None
-        value = value.strip()
-        return value or None
+        return value.strip() or None
+
+    def _get(self, name: str) -> str | None:
+        value = self._raw(name)
+        if value is not None and _is_placeholder(name, value):
+            raise ConfigError(f"{name} still has the placeholder value from .env.example: set it to your own")
+        return value
+
+    def unused(self, name: str) -> str:
+        """A setting this mode does not need: read as it is, and a placeholder left in it is no error."""
+        value = self._raw(name)
+        return "" if value is None or _is_placeholder(name, value) else value
 
     def required(self, name: str, *, prefix: str | None = None) -> str:
         value = self._get(name)
@@ -220,6 +247,19 @@ class _Env:
             raise ConfigError(f"{name} names no readable file: {value!r}")
         return value
 
+    def host(self, name: str, default: str) -> str:
+        value = self._get(name)
+        if value is None:
+            return default
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            pass
+        labels = value.removesuffix(".").split(".")
+        if len(value) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
+            raise ConfigError(f"{name} must be an IP address or a host name to listen on, got {value!r}")
+        return value
+
     def room(self, name: str) -> int | None:
         value = self._get(name)
         if value is None:
@@ -238,6 +278,10 @@ class _Env:
         if bad:
             raise ConfigError(f"{name} must be {what} separated by commas, got {bad[0]!r}")
         return frozenset(ids)
+
+
+def _is_placeholder(name: str, value: str) -> bool:
+    return value.rstrip("/").lower() in PLACEHOLDERS.get(name, ())
 
 
 def _with_slash(url: str) -> str:

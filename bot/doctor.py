@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -26,6 +27,7 @@ from om import (
     OMNotAllowedError,
     OMNotFoundError,
     OMProtocolError,
+    OMTimeoutError,
     OMTLSError,
     OMUnreachableError,
     Room,
@@ -127,6 +129,10 @@ def check_settings(env: Mapping[str, str]) -> Settings:
 
 # -- Slack ---------------------------------------------------------------------------------
 
+_SLACK_REACH_FIX = (
+    "Check that this host reaches the Slack Web API at SLACK_API_URL (unset, it is https://slack.com/api/), "
+    "through the proxy in HTTPS_PROXY if it needs one."
+)
 _BOT_KEY_FIX = (
     "Copy OAuth & Permissions -> Bot User OAuth Token (xoxb-...) into SLACK_BOT_TOKEN. "
     "If the app was uninstalled or the token revoked, reinstall the app to the workspace first."
@@ -154,12 +160,8 @@ async def _check_auth(config: Config, http: httpx.AsyncClient) -> list[Check]:
     try:
         response, data = await _web_api(config, http, "auth.test", config.slack_bot_token)
     except (httpx.HTTPError, ValueError) as exc:
-        fix = (
-            "Check that this host reaches the Slack Web API (SLACK_API_URL), through the proxy in "
-            "HTTPS_PROXY if it needs one."
-        )
         return [
-            failed(auth, f"no answer from {config.slack_api_url}: {type(exc).__name__}", fix),
+            failed(auth, f"no answer from {config.slack_api_url}: {type(exc).__name__}", _SLACK_REACH_FIX),
             skipped(scopes, "needs auth.test"),
         ]
     if not isinstance(data, dict) or data.get("ok") is not True:
@@ -212,7 +214,7 @@ async def _check_app_token(config: Config, http: httpx.AsyncClient) -> Check:
     try:
         response, data = await _web_api(config, http, "apps.connections.open", config.slack_app_token or "")
     except (httpx.HTTPError, ValueError) as exc:
-        return failed(name, f"no answer from {config.slack_api_url}: {type(exc).__name__}", fix)
+        return failed(name, f"no answer from {config.slack_api_url}: {type(exc).__name__}", _SLACK_REACH_FIX)
     if isinstance(data, dict) and data.get("ok") is True:
         # The URL holds a one-time ticket: it is not printed, and nothing connects to it.
         return passed(name, "Slack hands out Socket Mode connections for SLACK_APP_TOKEN")
@@ -252,7 +254,10 @@ _SOAP_FIX = (
 
 async def check_openmeetings(config: Config) -> list[Check]:
     async with make_http_client(config) as http:
-        client = OMClient(config.openmeetings_url, http)
+        # The bot's own timeouts (bot/context.py), so a slow OM fails here as it would there.
+        client = OMClient(
+            config.openmeetings_url, http, timeout=config.om_timeout, login_timeout=config.om_timeout + 20
+        )
         checks = await _check_server(config, client)
         if any(check.status is Status.FAIL for check in checks):
             return checks + [skipped(name, "needs a working connection") for name in (_LOGIN, *_AFTER_LOGIN)]
@@ -263,20 +268,17 @@ async def _check_server(config: Config, client: OMClient) -> list[Check]:
     url = config.openmeetings_url
     try:
         info = await client.version()
-    except OMTLSError:
-        return [
-            passed(_REACH, f"{_origin(url)} accepts connections"),
-            failed(_TLS, "the TLS handshake failed: the certificate is not trusted (self-signed?)", _CA_FIX),
-            skipped(_VERSION, "needs TLS"),
-            skipped(_HEALTH, "needs TLS"),
-        ]
     except OMUnreachableError as exc:
-        fix = (
-            f"Check that this host reaches {_origin(url)} (firewall, DNS, port; OpenMeetings' own ports are "
-            f"5443 for HTTPS and 5080 for HTTP), e.g. `curl {url}/services/info/version`."
-        )
+        reason = _tls_reason(exc) if url.startswith("https:") else None
+        if isinstance(exc, OMTLSError) or reason is not None:
+            return [
+                passed(_REACH, f"{_origin(url)} accepts connections"),
+                _tls_failed(config, reason or ""),
+                skipped(_VERSION, "needs TLS"),
+                skipped(_HEALTH, "needs TLS"),
+            ]
         return [
-            failed(_REACH, str(exc), fix),
+            failed(_REACH, str(exc), _unreachable_fix(config, exc)),
             skipped(_TLS, "needs a connection"),
             skipped(_VERSION, "needs a connection"),
             skipped(_HEALTH, "needs a connection"),
@@ -285,7 +287,7 @@ async def _check_server(config: Config, client: OMClient) -> list[Check]:
         return [
             passed(_REACH, f"{_origin(url)} answers"),
             _tls_check(config),
-            failed(_VERSION, str(exc), _url_fix(exc)),
+            failed(_VERSION, str(exc), _url_fix(config, exc)),
             skipped(_HEALTH, "needs the REST API"),
         ]
     return [
@@ -294,6 +296,75 @@ async def _check_server(config: Config, client: OMClient) -> list[Check]:
         _version_check(info),
         await _health_check(client),
     ]
+
+
+def _unreachable_fix(config: Config, exc: OMUnreachableError) -> str:
+    url, origin = config.openmeetings_url, _origin(config.openmeetings_url)
+    curl = f"`curl {url}/services/info/version`"
+    if isinstance(exc, OMTimeoutError):
+        return (
+            f"Check OPENMEETINGS_URL ({origin}): nothing answered within OPENMEETINGS_TIMEOUT "
+            f"({config.om_timeout:g} s), as with a firewall that drops packets, a wrong host or port, or an "
+            f"overloaded OpenMeetings; try {curl}. Raise OPENMEETINGS_TIMEOUT only if OpenMeetings is just slow."
+        )
+    return (
+        f"Check OPENMEETINGS_URL ({origin}): this host must reach it (firewall, DNS, port), and its scheme must "
+        f"fit the port (OpenMeetings serves https:// on 5443 and http:// on 5080); try {curl}."
+    )
+
+
+# OpenSSL's reason when a TLS client gets a plain-HTTP answer: WRONG_VERSION_NUMBER up to OpenSSL 3.1,
+# RECORD_LAYER_FAILURE ("record layer failure") from 3.2 on.
+_PLAIN_HTTP_REASONS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE")
+
+
+def _tls_reason(exc: BaseException) -> str | None:
+    """OpenSSL's reason for the TLS failure behind ``exc`` (an ``ssl.SSLError`` in its chain), if there is one."""
+    seen: BaseException | None = exc
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:
+        visited.add(id(seen))
+        if isinstance(seen, ssl.SSLError):
+            text = str(seen)
+            if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
+                return f"CERTIFICATE_VERIFY_FAILED: {getattr(seen, 'verify_message', '') or text}"
+            reason = getattr(seen, "reason", None)
+            if isinstance(reason, str) and reason:
+                return reason
+            named = [r for r in _PLAIN_HTTP_REASONS if r in text.upper().replace(" ", "_")]
+            return named[0] if named else text or type(seen).__name__
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _tls_failed(config: Config, reason: str) -> Check:
+    url = httpx.URL(config.openmeetings_url)
+    host, port = url.host, url.port or 443
+    if reason in _PLAIN_HTTP_REASONS:
+        plain = url.copy_with(scheme="http", port=port)
+        https_port = "" if port == 5443 else f", or to OpenMeetings' HTTPS port: {url.copy_with(port=5443)}"
+        return failed(
+            _TLS,
+            f"{host}:{port} speaks plain HTTP, not HTTPS: the TLS handshake failed with {reason}",
+            f"Set OPENMEETINGS_URL to {plain} to use that port as it is (the API password then crosses the "
+            f"network unencrypted){https_port}.",
+        )
+    if "mismatch" in reason.lower():  # "Hostname mismatch", "IP address mismatch"
+        return failed(
+            _TLS,
+            f"the certificate is not issued for {host} ({reason})",
+            f"Set OPENMEETINGS_URL to a host name the certificate is issued for, or issue one for {host} "
+            "(and set OPENMEETINGS_CA_BUNDLE to it if it is self-signed).",
+        )
+    if reason.startswith("CERTIFICATE_VERIFY_FAILED") or not reason:
+        why = reason.split(": ", 1)[-1] if reason.startswith("CERTIFICATE_VERIFY_FAILED: ") else "self-signed?"
+        return failed(_TLS, f"the TLS handshake failed: the certificate is not trusted ({why})", _CA_FIX)
+    return failed(
+        _TLS,
+        f"the TLS handshake failed ({reason})",
+        f"Check that OPENMEETINGS_URL's port ({port}) serves HTTPS (OpenMeetings' own: 5443); for a certificate "
+        "of its own, set OPENMEETINGS_CA_BUNDLE (README: Troubleshooting).",
+    )
 
 
 def _tls_check(config: Config) -> Check:
@@ -308,7 +379,9 @@ def _tls_check(config: Config) -> Check:
 def _version_check(info: ServerInfo) -> Check:
     if info.major < 5:
         return failed(
-            _VERSION, f"OpenMeetings {info.version}", "Upgrade OpenMeetings: the bot speaks the 5.x-9.x REST API."
+            _VERSION,
+            f"OpenMeetings {info.version}",
+            "Upgrade OpenMeetings (the bot speaks the 5.x-9.x REST API), or set OPENMEETINGS_URL to a newer one.",
         )
     verb = "POST" if info.major >= 9 else "GET"
     return passed(_VERSION, f"{info.version} (the bot logs in with {verb})")
@@ -318,13 +391,18 @@ async def _health_check(client: OMClient) -> Check:
     try:
         health = await client.health()
     except OMError as exc:
-        return failed(_HEALTH, str(exc), "Look at OpenMeetings' own log: /services/info/health does not answer.")
+        fix = (
+            "OpenMeetings at OPENMEETINGS_URL answers /services/info/version but not /services/info/health: "
+            "look at its own log."
+        )
+        return failed(_HEALTH, str(exc), fix)
     if health.ok:
         return passed(_HEALTH, "inited, installed, database ok")
     return failed(
         _HEALTH,
         f"inited={health.inited} installed={health.installed} dbOk={health.db_ok}",
-        "OpenMeetings is not ready: finish its installation, or check its database and its log.",
+        "OpenMeetings at OPENMEETINGS_URL is not ready: finish its installation (open OPENMEETINGS_URL in a "
+        "browser), or check its database and its log.",
     )
 
 
@@ -332,7 +410,8 @@ async def _check_account(config: Config, client: OMClient) -> list[Check]:
     try:
         sid = await client.login(config.openmeetings_user, config.openmeetings_password)
     except OMError as exc:
-        return [failed(_LOGIN, str(exc), _login_fix(exc))] + [skipped(n, "needs a login") for n in _AFTER_LOGIN]
+        fix = _login_fix(config, exc)
+        return [failed(_LOGIN, str(exc), fix)] + [skipped(n, "needs a login") for n in _AFTER_LOGIN]
     checks = [passed(_LOGIN, f"as {config.openmeetings_user}")]
     probe_room = config.default_room or 1
     room: Room | None = None
@@ -345,7 +424,7 @@ async def _check_account(config: Config, client: OMClient) -> list[Check]:
         checks.append(failed(_SOAP, "error.notallowed on a session fresh from login", _SOAP_FIX))
         return checks + [skipped(n, "needs the SOAP right") for n in (_ROOM, _HASH)]
     except OMError as exc:
-        checks.append(failed(_SOAP, str(exc), "Look at OpenMeetings' log for the room lookup that failed."))
+        checks.append(failed(_SOAP, str(exc), _om_fix(config, exc, "room lookup")))
         return checks + [skipped(n, "needs the SOAP right") for n in (_ROOM, _HASH)]
     checks.append(passed(_SOAP, "a room lookup on the bot's session works"))
     checks.append(_default_room_check(config, room))
@@ -374,11 +453,11 @@ async def _hash_check(config: Config, client: OMClient) -> Check:
     except OMNotAllowedError:
         return failed(_HASH, "error.notallowed on /user/hash", _SOAP_FIX)
     except OMError as exc:
-        return failed(_HASH, str(exc), "Look at OpenMeetings' log for the /user/hash call that failed.")
+        return failed(_HASH, str(exc), _om_fix(config, exc, "/user/hash call"))
     return passed(_HASH, "made on a fresh session, not opened")
 
 
-def _login_fix(exc: OMError) -> str:
+def _login_fix(config: Config, exc: OMError) -> str:
     if isinstance(exc, OMBadCredentialsError):
         return _CREDENTIALS_FIX
     if isinstance(exc, OMAccountError) and exc.key == "error.notactivated":
@@ -387,15 +466,43 @@ def _login_fix(exc: OMError) -> str:
         return "Add OPENMEETINGS_USER to at least one group (OpenMeetings Administration -> Users)."
     if isinstance(exc, OMAuthError):
         return _CREDENTIALS_FIX
-    return "Look at OpenMeetings' log for the login that failed."
+    return _om_fix(config, exc, "login")
 
 
-def _url_fix(exc: OMError) -> str:
+def _om_fix(config: Config, exc: OMError, what: str) -> str:
+    """The fix for an OM call that failed after the server checks passed."""
+    if isinstance(exc, OMNotAllowedError):
+        return _SOAP_FIX
+    if isinstance(exc, OMTimeoutError):
+        extra = " plus 20 s for a login" if what == "login" else ""
+        return (
+            f"OpenMeetings did not answer the {what} within OPENMEETINGS_TIMEOUT ({config.om_timeout:g} s{extra}): "
+            "raise OPENMEETINGS_TIMEOUT if OpenMeetings is slow, and look at its log."
+        )
+    if isinstance(exc, OMUnreachableError):
+        return (
+            f"OpenMeetings at OPENMEETINGS_URL stopped answering during the {what}: check that it (and any proxy in "
+            "front of it) is up, then run doctor again."
+        )
+    if isinstance(exc, OMProtocolError):
+        return _url_fix(config, exc)
+    return (
+        f"Look at OpenMeetings' log for the {what} that failed, and at the rights of OPENMEETINGS_USER (LOGIN, SOAP, "
+        "ROOM) under OpenMeetings Administration -> Users."
+    )
+
+
+def _url_fix(config: Config, exc: OMError) -> str:
     status = exc.status if isinstance(exc, OMProtocolError) else None
     if status == 404:
         return "OPENMEETINGS_URL must end with the web app path, usually /openmeetings."
     if status in (301, 302, 303, 307, 308):
         return "OPENMEETINGS_URL redirects (http -> https?): set it to the final URL."
+    if status == 400 and config.openmeetings_url.startswith("http:"):
+        return (
+            "OPENMEETINGS_URL is http://, and a port that expects HTTPS answers a plain request with 400: use "
+            "https:// (OpenMeetings' HTTPS port is 5443)."
+        )
     return "Check that OPENMEETINGS_URL points at OpenMeetings' web app root, e.g. https://om.example.org/openmeetings."
 
 

@@ -1,5 +1,5 @@
 """The benchmark's machinery on a tiny load: both apps as real processes, every /meet acked and answered, and every
-figure in the report. No timing is asserted: the figures are for people to read (README, "Performance")."""
+figure in the report. No timing is asserted: the figures are for people to read (docs/performance.md)."""
 
 from __future__ import annotations
 

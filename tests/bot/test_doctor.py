@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import ssl
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import trustme
+from aiohttp import web
 
 from tests.conftest import bot_env
+from tests.processes import free_port
 from tests.simulators.om import OMSimulator
 from tests.simulators.slack import SlackSimulator
 
@@ -87,7 +90,26 @@ async def doctor(om: OMSimulator, slack: SlackSimulator, cwd: Path, **overrides:
     assert proc.returncode is not None
     report = Report(proc.returncode, out.decode(), err.decode())
     _assert_no_secret(report, om, slack, env)
+    _assert_every_failure_says_what_to_change(report)
     return report
+
+
+# What an admin can change: a setting (every one .env.example lists, and the proxy), or a page of Slack's
+# app settings or OpenMeetings' administration.
+SETTINGS = frozenset(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M)) | {
+    "HTTPS_PROXY"
+}
+ADMIN_PAGES = ("OpenMeetings Administration", "OAuth & Permissions", "Basic Information", "Settings -> Socket Mode")
+
+
+def _assert_every_failure_says_what_to_change(report: Report) -> None:
+    lines = report.out.splitlines()
+    for index, text in enumerate(lines):
+        if text.startswith("  FAIL"):
+            fix = lines[index + 1] if index + 1 < len(lines) else ""
+            assert "fix: " in fix, f"a failure without a fix: {text}"
+            named = {word for word in re.findall(r"[A-Z][A-Z0-9_]+", fix) if word in SETTINGS}
+            assert named or any(page in fix for page in ADMIN_PAGES), f"the fix names nothing to change:\n{text}\n{fix}"
 
 
 def _assert_no_secret(report: Report, om: OMSimulator, slack: SlackSimulator, env: dict[str, str]) -> None:
@@ -161,6 +183,7 @@ async def test_om_down_says_it_is_not_reachable(om: OMSimulator, slack: SlackSim
     assert report.status == 1
     line = report.line("OpenMeetings reachable")
     assert line.startswith("  FAIL") and "not reachable" in line and "/services/info/version" in line
+    assert "fix: Check OPENMEETINGS_URL (http://127.0.0.1:" in line and "5443" in line and "5080" in line
     for name in ("OpenMeetings login", "OpenMeetings join link"):
         assert report.status_of(name) == "skip"
     assert report.status_of("Slack scopes") == "ok"
@@ -238,3 +261,143 @@ async def test_broken_settings_are_reported_and_the_other_checks_still_run(
     assert report.status_of("Slack auth.test") == "ok"
     assert report.status_of("OpenMeetings") == "skip"
     assert om.requests == []
+
+
+async def test_https_url_on_a_plain_http_port_says_the_port_speaks_plain_http(
+    om: OMSimulator, slack: SlackSimulator, tmp_path: Path
+) -> None:
+    """OM's 5080 with https://: OpenSSL's WRONG_VERSION_NUMBER, which is no certificate problem."""
+    https_url = om.base_url.replace("http://", "https://")
+    report = await doctor(om, slack, tmp_path, OPENMEETINGS_URL=https_url)
+    assert report.status == 1
+    assert report.status_of("OpenMeetings reachable") == "ok"
+    line = report.line("OpenMeetings TLS")
+    assert line.startswith("  FAIL") and f"127.0.0.1:{om.port} speaks plain HTTP, not HTTPS" in line
+    assert "WRONG_VERSION_NUMBER" in line or "RECORD_LAYER_FAILURE" in line  # OpenSSL 3.2+ says the latter
+    assert f"fix: Set OPENMEETINGS_URL to {om.base_url} to use that port" in line
+    assert "https://127.0.0.1:5443/openmeetings" in line
+    assert "not trusted" not in line and "OPENMEETINGS_CA_BUNDLE" not in line
+    assert om.requests == []
+
+
+async def test_certificate_for_another_host_says_which_host_name(
+    tls_om: tuple[OMSimulator, trustme.CA], slack: SlackSimulator, tmp_path: Path
+) -> None:
+    om, ca = tls_om
+    bundle = tmp_path / "om.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    url = om.base_url.replace("127.0.0.1", "localhost")  # the certificate is issued for 127.0.0.1 only
+    report = await doctor(om, slack, tmp_path, OPENMEETINGS_URL=url, OPENMEETINGS_CA_BUNDLE=str(bundle))
+    assert report.status == 1
+    line = report.line("OpenMeetings TLS")
+    assert line.startswith("  FAIL") and "the certificate is not issued for localhost" in line
+    assert "Set OPENMEETINGS_URL to a host name the certificate is issued for" in line
+
+
+async def test_om_that_does_not_answer_in_time_names_the_url_and_the_timeout(
+    om: OMSimulator, slack: SlackSimulator, tmp_path: Path
+) -> None:
+    om.holds["/services/info/version"] = asyncio.Event()  # never set: OM accepts and says nothing
+    report = await doctor(om, slack, tmp_path, OPENMEETINGS_TIMEOUT="0.5")
+    assert report.status == 1
+    line = report.line("OpenMeetings reachable")
+    assert line.startswith("  FAIL") and "in time" in line
+    assert "fix: Check OPENMEETINGS_URL" in line and "OPENMEETINGS_TIMEOUT (0.5 s)" in line
+
+
+async def test_url_without_the_web_app_path_says_to_add_it(
+    om: OMSimulator, slack: SlackSimulator, tmp_path: Path
+) -> None:
+    report = await doctor(om, slack, tmp_path, OPENMEETINGS_URL=om.base_url.removesuffix("/openmeetings"))
+    assert report.status == 1
+    line = report.line("OpenMeetings version")
+    assert line.startswith("  FAIL") and "OPENMEETINGS_URL must end with the web app path" in line
+
+
+async def test_old_om_says_to_upgrade_or_change_the_url(slack: SlackSimulator, tmp_path: Path) -> None:
+    om = OMSimulator(version="4.0.11")
+    await om.start()
+    try:
+        report = await doctor(om, slack, tmp_path)
+    finally:
+        await om.stop()
+    line = report.line("OpenMeetings version")
+    assert line.startswith("  FAIL") and "OpenMeetings 4.0.11" in line and "OPENMEETINGS_URL" in line
+
+
+async def test_om_not_ready_names_where_to_look(om: OMSimulator, slack: SlackSimulator, tmp_path: Path) -> None:
+    om.health["dbOk"] = False
+    report = await doctor(om, slack, tmp_path)
+    line = report.line("OpenMeetings health")
+    assert (
+        line.startswith("  FAIL") and "dbOk=False" in line and "OpenMeetings at OPENMEETINGS_URL is not ready" in line
+    )
+
+
+@pytest.mark.parametrize(
+    ("break_account", "says"),
+    [
+        (lambda om: om.api_user.rights.discard("LOGIN"), "Give OPENMEETINGS_USER the LOGIN right"),
+        (lambda om: om.api_user.groups.clear(), "Add OPENMEETINGS_USER to at least one group"),
+    ],
+    ids=["no LOGIN right", "no group"],
+)
+async def test_refused_login_names_the_user_and_the_admin_page(
+    om: OMSimulator, slack: SlackSimulator, tmp_path: Path, break_account: Callable[[OMSimulator], None], says: str
+) -> None:
+    break_account(om)
+    report = await doctor(om, slack, tmp_path)
+    line = report.line("OpenMeetings login")
+    assert line.startswith("  FAIL") and says in line and "OpenMeetings Administration -> Users" in line
+
+
+async def test_om_failing_the_link_call_names_the_url(om: OMSimulator, slack: SlackSimulator, tmp_path: Path) -> None:
+    """A proxy's 502 on /user/hash, after everything before it worked."""
+
+    def bad_gateway(request: web.Request) -> web.Response | None:
+        return web.Response(status=502, text="bad gateway") if request.path.endswith("/user/hash") else None
+
+    om.fault = bad_gateway
+    report = await doctor(om, slack, tmp_path)
+    line = report.line("OpenMeetings join link")
+    assert line.startswith("  FAIL") and "OpenMeetings at OPENMEETINGS_URL stopped answering" in line
+    assert report.status_of("OpenMeetings SOAP right") == "ok"
+
+
+async def test_om_answering_html_to_the_room_lookup_names_the_url(
+    om: OMSimulator, slack: SlackSimulator, tmp_path: Path
+) -> None:
+    def html(request: web.Request) -> web.Response | None:
+        return (
+            web.Response(status=200, text="<html>login</html>", content_type="text/html")
+            if "/room/" in request.path
+            else None
+        )
+
+    om.fault = html
+    report = await doctor(om, slack, tmp_path)
+    line = report.line("OpenMeetings SOAP right")
+    assert line.startswith("  FAIL") and "not JSON" in line and "OPENMEETINGS_URL" in line
+
+
+async def test_slack_api_not_reachable_names_the_api_url_and_the_proxy(
+    om: OMSimulator, slack: SlackSimulator, tmp_path: Path
+) -> None:
+    report = await doctor(om, slack, tmp_path, SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/")
+    assert report.status == 1
+    line = report.line("Slack auth.test")
+    assert line.startswith("  FAIL") and "SLACK_API_URL" in line and "HTTPS_PROXY" in line
+    assert report.status_of("OpenMeetings join link") == "ok"
+
+
+async def test_env_example_left_as_it_is_names_every_placeholder(
+    om: OMSimulator, slack: SlackSimulator, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text())
+    unset = {name: "" for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL")}
+    unset |= {name: "" for name in ("OPENMEETINGS_URL", "OPENMEETINGS_USER", "OPENMEETINGS_PASSWORD")}
+    report = await doctor(om, slack, tmp_path, **unset)
+    assert report.status == 1
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "OPENMEETINGS_URL", "OPENMEETINGS_PASSWORD"):
+        assert "placeholder value from .env.example" in report.line(f"setting {name}")
+    assert om.requests == [] and slack.calls == []
