@@ -57,10 +57,22 @@ def _serve(config: Config) -> int:
         host=config.host,
         port=config.port,
         access_log=None,
-        print=None,
+        # Called once the socket is bound, so the line says where the bot really listens, once.
+        print=lambda _: _listening(config),
         shutdown_timeout=5.0,
     )
     return 0
+
+
+def _listening(config: Config) -> None:
+    import logging
+
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    served = f"http://{host}:{config.port}"
+    if config.socket_mode:
+        logging.getLogger("bot").info("listening: Slack over Socket Mode; /healthz and /metrics on %s", served)
+    else:
+        logging.getLogger("bot").info("listening on %s (Slack posts to /slack/events)", served)
 
 
 def _healthcheck(host: str, port: str) -> int:

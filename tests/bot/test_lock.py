@@ -1,6 +1,6 @@
 """The lock is the bot that is deployed: it agrees with pyproject.toml, it is complete, the test
 environment was installed from it, and every way of installing the bot (README, .ci/run, the
-Dockerfile, a Procfile platform's buildpack) uses it. ``scripts/lock`` remakes it."""
+Dockerfile, a Procfile platform's buildpack) uses it. ``.ci/lock`` remakes it."""
 
 from __future__ import annotations
 
@@ -133,7 +133,7 @@ def lock_problems(lock: str, roots: list[Requirement], pins: dict[str, Pin]) -> 
 @pytest.mark.parametrize("lock", [RUNTIME_LOCK, TEST_LOCK])
 def test_the_lock_agrees_with_pyproject_and_is_complete(lock: str) -> None:
     problems = lock_problems(lock, pyproject()[lock], read_lock(lock))
-    assert not problems, "\n".join([*problems, "Run scripts/lock (README: Contributing) and reinstall."])
+    assert not problems, "\n".join([*problems, "Run .ci/lock (README: Contributing) and reinstall."])
 
 
 def test_the_test_lock_holds_the_runtime_lock_at_the_same_versions() -> None:
