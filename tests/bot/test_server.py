@@ -52,6 +52,9 @@ async def test_python_m_bot_starts_serves_healthz_and_stops_on_sigterm(om: OMSim
     assert proc.returncode == 0, log
     assert "bot stopped" in log
     assert om.api_user.password not in log
+    # Where it listens, said once; nothing misleading (Bolt's "`token` will be unused": the token is in use).
+    assert log.count(f"listening on http://0.0.0.0:{port}") == 1, log
+    assert "will be unused" not in log and "WARNING" not in log, log
 
 
 async def test_missing_setting_stops_start_up_with_one_line_naming_it(
