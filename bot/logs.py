@@ -21,7 +21,7 @@ from typing import Any
 from handlers.payloads import summary
 
 _log = logging.getLogger(__name__)
-_QUIET = ("httpx", "httpcore", "hpack", "apscheduler.executors", "aiohttp.access")
+_QUIET = ("httpx", "httpcore", "hpack", "apscheduler.executors", "apscheduler.scheduler", "aiohttp.access")
 _AT_LEAST_INFO = ("slack_sdk",)
 
 # Set when a Slack request comes in; asyncio copies it into every task started from there,
