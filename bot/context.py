@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ssl
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,12 +13,11 @@ from om import OMClient, RoomDirectory, SessionPool
 
 from .ack_first import AckFirst
 from .config import Config
-from .http_client import LeanClient
+from .http import make_http_client
 from .meet import MeetService
 from .metrics import Metrics
 from .shares import ShareStore
 from .slack_api import SlackAPI
-from .transport import Gate, LeanTransport
 
 
 @dataclass(slots=True)
@@ -42,7 +40,7 @@ class Context:
     @classmethod
     def build(cls, config: Config) -> Context:
         ack_first = AckFirst()
-        http = make_http_client(config, gate=ack_first.after_acks)
+        http = make_http_client(config)
         metrics = Metrics()
         # A login may wait out OM 9's 6-16 s wrong-password delay on top of the usual answer time.
         om = OMClient(
@@ -101,28 +99,3 @@ class Context:
     async def close(self) -> None:
         await self.pool.close()
         await self.http.aclose()
-
-
-MAX_CONNECTIONS = 100
-
-
-def make_http_client(config: Config, gate: Gate | None = None) -> httpx.AsyncClient:
-    """One pooled client for the process; OM's origin gets its own TLS settings (CA bundle, verify).
-
-    ``gate`` is awaited before each answer is handed back (bot/ack_first.py).
-    """
-    om_verify: ssl.SSLContext | bool = config.verify_tls
-    if config.verify_tls and config.ca_bundle:
-        om_verify = ssl.create_default_context(cafile=config.ca_bundle)
-    om_transport = LeanTransport(verify=om_verify, max_connections=MAX_CONNECTIONS, gate=gate)
-    return LeanClient(
-        transport=LeanTransport(max_connections=MAX_CONNECTIONS, gate=gate),
-        routes={_origin(config.openmeetings_url): om_transport},
-        headers={"User-Agent": "openmeetings-slack/0.1"},
-    )
-
-
-def _origin(url: str) -> str:
-    parts = httpx.URL(url)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.host}{port}"

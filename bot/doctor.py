@@ -34,7 +34,7 @@ from om import (
 )
 
 from .config import Config, ConfigError
-from .context import make_http_client
+from .http import make_http_client
 from .logs import quiet_chatty_loggers
 
 REQUIRED_SCOPES = ("commands", "users:read", "users:read.email")

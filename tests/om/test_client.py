@@ -202,7 +202,7 @@ async def test_self_signed_tls_fails_clearly_without_a_ca_bundle(tls_om: OMSimul
 
 async def test_self_signed_tls_works_with_the_ca_bundle(tls_om: OMSimulator, ca: trustme.CA, tmp_path: Path) -> None:
     from bot.config import Config
-    from bot.context import make_http_client
+    from bot.http import make_http_client
 
     bundle = tmp_path / "om.pem"
     ca.cert_pem.write_to_path(str(bundle))
