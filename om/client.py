@@ -221,6 +221,12 @@ class OMClient:
             response = await self._http.request(method, url, params=params, data=data, timeout=wait or self._timeout)
         except httpx.TimeoutException as exc:
             raise OMTimeoutError(f"OpenMeetings did not answer {path} in time") from exc
+        except (httpx.RemoteProtocolError, httpx.DecodingError) as exc:
+            # Something answered, but not in HTTP (a wrong port, a TLS port spoken to in plain HTTP), or a body
+            # cut short or badly encoded.
+            raise OMProtocolError(
+                f"OpenMeetings answered {path} with a malformed HTTP response ({_transport_reason(exc)})"
+            ) from exc
         except httpx.TransportError as exc:
             if _is_tls_failure(exc):
                 raise OMTLSError(
@@ -289,7 +295,7 @@ def _is_tls_failure(exc: BaseException) -> bool:
     return "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in type(exc).__name__
 
 
-def _transport_reason(exc: httpx.TransportError) -> str:
+def _transport_reason(exc: httpx.RequestError) -> str:
     text = str(exc).strip()
     # httpx messages name the host and port at most; cut them short all the same.
     return _short(text) if text else type(exc).__name__
