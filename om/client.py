@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import ssl
 import time
 from collections.abc import Callable
@@ -22,7 +21,6 @@ from .errors import (
     OMAccountError,
     OMAuthError,
     OMBadCredentialsError,
-    OMError,
     OMNotAllowedError,
     OMNotFoundError,
     OMProtocolError,
@@ -33,14 +31,16 @@ from .errors import (
 from .models import ExternalUser, Health, Room, RoomDefinition, RoomOptions, ServerInfo, as_list
 
 NOT_ALLOWED: Final = "error.notallowed"
-# OM 9 sleeps 6-16 s before it answers a wrong password (REFERENCE §4), so a login
-# needs far more patience than any other call.
+# OM 9 sleeps 6-16 s before it answers a wrong password (UserDao.badPwdPenalty), so a
+# login needs far more patience than any other call.
 DEFAULT_LOGIN_TIMEOUT: Final = 30.0
 DEFAULT_TIMEOUT: Final = 10.0
 _ACCOUNT_KEYS: Final = frozenset({"error.notactivated", "error.nogroup"})
-_ID_SEGMENT: Final = re.compile(r"/\d+(?=/|$)")
+_EXTERNAL_ROOM: Final = "/room/{type}/{externaltype}/{externalid}"
 
-# Called with (endpoint, seconds) after every request, failed ones included.
+# Called with (endpoint, seconds) after every request, failed ones included. The endpoint is the call's path
+# template, e.g. ``/room/{id}``: one of a fixed, small set, never an id (a metric label per room or per
+# conversation would grow without end).
 RequestObserver = Callable[[str, float], None]
 
 
@@ -66,12 +66,11 @@ class OMClient:
         self._observe = observe
         self._login_verb: str | None = None
         self._verb_lock = asyncio.Lock()
-        self.server_info: ServerInfo | None = None
 
     # -- calls that need no SID -------------------------------------------------
 
     async def version(self) -> ServerInfo:
-        data = await self._json("GET", "/info/version")
+        data = await self._json("/info/version")
         info = _unwrap(data, "info")
         if not isinstance(info, dict) or "version" not in info:
             raise OMProtocolError("/info/version answered without a version")
@@ -80,7 +79,7 @@ class OMClient:
     async def health(self) -> Health:
         """``/info/health``; a server without that resource but answering ``/info/version`` counts as healthy."""
         try:
-            data = await self._json("GET", "/info/health")
+            data = await self._json("/info/health")
         except OMProtocolError as exc:
             if exc.status != 404:
                 raise
@@ -121,6 +120,7 @@ class OMClient:
         response = await self._request(
             "POST",
             "/user/hash",
+            "/user/hash",
             params={"sid": sid},
             data={"user": user.to_wire(), "options": options.to_wire()},
         )
@@ -130,7 +130,7 @@ class OMClient:
         raise OMProtocolError(f"/user/hash failed ({_short(message)})", response.status_code)
 
     async def get_room(self, sid: str, room_id: int) -> Room:
-        response = await self._request("GET", f"/room/{int(room_id)}", params={"sid": sid})
+        response = await self._request("GET", f"/room/{int(room_id)}", "/room/{id}", params={"sid": sid})
         if response.status_code == 204:
             raise OMNotFoundError(f"room {room_id} does not exist")
         if response.status_code == 200:
@@ -138,14 +138,15 @@ class OMClient:
             if isinstance(room, dict) and "id" in room:
                 return Room.from_wire(room)
             raise OMProtocolError("/room/{id} answered without a room", 200)
-        # A missing room is a NullPointerException inside OM, which comes back as
-        # 500 with the exception text (REFERENCE §7), never as a 404.
+        # A missing room is a NullPointerException inside OM (RoomWebService.getRoomById), which
+        # OmExceptionHandler turns into a 500 with the exception text, never a 404.
         _service_result(response, "/room/{id}")
         raise OMNotFoundError(f"room {room_id} does not exist")
 
     async def public_rooms(self, sid: str, room_type: str) -> list[Room]:
-        """``GET /room/public/{type}``; the type is case-sensitive (REFERENCE §7)."""
-        response = await self._request("GET", f"/room/public/{quote(room_type, safe='')}", params={"sid": sid})
+        """``GET /room/public/{type}``; the type is case-sensitive (``Room.Type.valueOf`` in RoomWebService.java)."""
+        path = f"/room/public/{quote(room_type, safe='')}"
+        response = await self._request("GET", path, "/room/public/{type}", params={"sid": sid})
         if response.status_code != 200:
             _service_result(response, "/room/public/{type}")
             raise OMProtocolError(f"/room/public/{room_type} failed", response.status_code)
@@ -154,7 +155,7 @@ class OMClient:
 
     async def room_count(self, sid: str, room_id: int) -> int:
         """People in the room right now (``GET /room/count/{id}``)."""
-        response = await self._request("GET", f"/room/count/{int(room_id)}", params={"sid": sid})
+        response = await self._request("GET", f"/room/count/{int(room_id)}", "/room/count/{id}", params={"sid": sid})
         ok, message = _service_result(response, "/room/count/{id}")
         try:
             return int(message) if ok else 0
@@ -169,15 +170,15 @@ class OMClient:
         params = {"sid": sid}
         if create is not None:
             params["room"] = create.to_wire(room_type)
-        response = await self._request("GET", path, params=params)
+        response = await self._request("GET", path, _EXTERNAL_ROOM, params=params)
         if response.status_code == 204:
             raise OMNotFoundError("no such external room")
         if response.status_code == 200:
-            room = _unwrap(_decode(response, "/room/{type}/{externaltype}/{externalid}"), "roomDTO")
+            room = _unwrap(_decode(response, _EXTERNAL_ROOM), "roomDTO")
             if isinstance(room, dict) and "id" in room:
                 return Room.from_wire(room)
-        _service_result(response, "/room/{type}/{externaltype}/{externalid}")
-        raise OMProtocolError("/room/{type}/{externaltype}/{externalid} answered without a room", response.status_code)
+        _service_result(response, _EXTERNAL_ROOM)
+        raise OMProtocolError(f"{_EXTERNAL_ROOM} answered without a room", response.status_code)
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -185,7 +186,6 @@ class OMClient:
         async with self._verb_lock:
             if self._login_verb is None or refresh:
                 info = await self.version()
-                self.server_info = info
                 # 9.0 moved login to POST + form (CVE-2026-34020); 7.x/8.x take GET + query.
                 self._login_verb = "GET" if 0 < info.major < 9 else "POST"
             return self._login_verb
@@ -193,11 +193,12 @@ class OMClient:
     async def _send_login(self, verb: str, user: str, password: str) -> httpx.Response:
         fields = {"user": user, "pass": password}
         if verb == "POST":
-            return await self._request("POST", "/user/login", data=fields, wait=self._login_timeout)
-        return await self._request("GET", "/user/login", params=fields, wait=self._login_timeout)
+            return await self._request("POST", "/user/login", "/user/login", data=fields, wait=self._login_timeout)
+        return await self._request("GET", "/user/login", "/user/login", params=fields, wait=self._login_timeout)
 
-    async def _json(self, method: str, path: str) -> Any:
-        response = await self._request(method, path)
+    async def _json(self, path: str) -> Any:
+        """A GET of a fixed path (its own endpoint label) answering JSON."""
+        response = await self._request("GET", path, path)
         if response.status_code != 200:
             raise OMProtocolError(f"{path} answered HTTP {response.status_code}", response.status_code)
         return _decode(response, path)
@@ -206,6 +207,7 @@ class OMClient:
         self,
         method: str,
         path: str,
+        endpoint: str,
         *,
         params: dict[str, str] | None = None,
         data: dict[str, str] | None = None,
@@ -220,7 +222,13 @@ class OMClient:
         try:
             response = await self._http.request(method, url, params=params, data=data, timeout=wait or self._timeout)
         except httpx.TimeoutException as exc:
-            raise OMTimeoutError(f"OpenMeetings did not answer {path} in time") from exc
+            raise OMTimeoutError(f"OpenMeetings did not answer {endpoint} in time") from exc
+        except (httpx.RemoteProtocolError, httpx.DecodingError) as exc:
+            # Something answered, but not in HTTP (a wrong port, a TLS port spoken to in plain HTTP), or a body
+            # cut short or badly encoded.
+            raise OMProtocolError(
+                f"OpenMeetings answered {endpoint} with a malformed HTTP response ({_transport_reason(exc)})"
+            ) from exc
         except httpx.TransportError as exc:
             if _is_tls_failure(exc):
                 raise OMTLSError(
@@ -229,23 +237,18 @@ class OMClient:
             raise OMUnreachableError(f"OpenMeetings is not reachable ({_transport_reason(exc)})") from exc
         finally:
             if self._observe is not None:
-                self._observe(endpoint_of(path), time.perf_counter() - started)
+                self._observe(endpoint, time.perf_counter() - started)
         if response.status_code in (502, 503, 504):
             # A reverse proxy in front of a stopped or restarting Tomcat.
-            raise OMUnreachableError(f"OpenMeetings answered HTTP {response.status_code} on {path}")
+            raise OMUnreachableError(f"OpenMeetings answered HTTP {response.status_code} on {endpoint}")
         if response.status_code == 404:
             raise OMProtocolError(
-                f"{path} not found: check that OPENMEETINGS_URL ends with the web app path (usually /openmeetings)",
+                f"{endpoint} not found: check that OPENMEETINGS_URL ends with the web app path (usually /openmeetings)",
                 404,
             )
         if response.status_code == 500 and response.headers.get("exception") == NOT_ALLOWED:
-            raise OMNotAllowedError(f"OpenMeetings answered {NOT_ALLOWED} on {path}")
+            raise OMNotAllowedError(f"OpenMeetings answered {NOT_ALLOWED} on {endpoint}")
         return response
-
-
-def endpoint_of(path: str) -> str:
-    """``/room/5`` -> ``/room/{id}``: a label that names the call, never an id (SIDs travel in the query)."""
-    return _ID_SEGMENT.sub("/{id}", path)
 
 
 def _decode(response: httpx.Response, path: str) -> Any:
@@ -271,7 +274,7 @@ def _service_result(response: httpx.Response, path: str) -> tuple[bool, str]:
     result = _unwrap(_decode(response, path), "serviceResult")
     if not isinstance(result, dict):
         raise OMProtocolError(f"{path} answered a malformed serviceResult", response.status_code)
-    # Jettison writes digit-only strings as numbers (REFERENCE §2.2).
+    # Jettison writes digit-only strings as numbers: a count may arrive as 3, not "3".
     raw = result.get("message")
     message = "" if raw is None else str(raw)
     if message == NOT_ALLOWED:
@@ -289,7 +292,7 @@ def _is_tls_failure(exc: BaseException) -> bool:
     return "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in type(exc).__name__
 
 
-def _transport_reason(exc: httpx.TransportError) -> str:
+def _transport_reason(exc: httpx.RequestError) -> str:
     text = str(exc).strip()
     # httpx messages name the host and port at most; cut them short all the same.
     return _short(text) if text else type(exc).__name__
@@ -298,14 +301,3 @@ def _transport_reason(exc: httpx.TransportError) -> str:
 def _short(text: str, limit: int = 120) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-__all__ = [
-    "DEFAULT_LOGIN_TIMEOUT",
-    "DEFAULT_TIMEOUT",
-    "NOT_ALLOWED",
-    "OMClient",
-    "OMError",
-    "RequestObserver",
-    "endpoint_of",
-]

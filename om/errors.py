@@ -3,6 +3,20 @@
 Every failure of a call to OpenMeetings ends up as one of these, so callers can
 pick the message a person sees by the class alone. No message ever carries a
 SID, a hash or a password: callers log ``str(exc)`` as it is.
+
+The tree:
+
+* OMError
+  + OMUnreachableError - no answer: connection refused, DNS, a 502/503/504 from a proxy
+    - OMTimeoutError - connected, or tried to, but no answer in time
+    - OMTLSError - the TLS handshake failed (an untrusted certificate)
+  + OMAuthError - the API user's login was refused (``key`` is OM's error key)
+    - OMBadCredentialsError - ``error.bad.credentials``
+    - OMAccountError - ``error.notactivated``, ``error.nogroup``
+  + OMNotAllowedError - ``error.notallowed``: an expired SID or a missing right
+    - OMMissingRightError - the same on a SID fresh from login: the right is missing
+  + OMNotFoundError - no such room
+  + OMProtocolError - an answer that is not the API's: malformed HTTP, not JSON, wrong shape, unexpected status
 """
 
 from __future__ import annotations
@@ -13,7 +27,7 @@ class OMError(Exception):
 
 
 class OMUnreachableError(OMError):
-    """OM did not answer: connection refused, DNS, TLS, or a timeout."""
+    """OM did not answer: connection refused, DNS, TLS, a timeout, or a gateway's 502/503/504."""
 
 
 class OMTimeoutError(OMUnreachableError):

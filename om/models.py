@@ -1,15 +1,16 @@
 """Typed request and response models with the spec's wire names.
 
 OM parses ``user`` and ``options`` of ``/user/hash`` as flat JSON strings
-(REFERENCE §2.3), so the request models render to compact JSON. Responses go
-through Jettison, which collapses one-element lists and turns digit-only
-strings into numbers (§2.2); the parsers here undo that.
+(``ExternalUserDTO.fromString``, ``RoomOptionsDTO.fromString``), so the request
+models render to compact JSON. Responses go through Jettison, which collapses
+one-element nested lists into scalars and turns digit-only strings into
+numbers; the parsers here undo that.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -43,7 +44,8 @@ class ExternalUser:
 
 @dataclass(frozen=True, slots=True)
 class RoomOptions:
-    """``RoomOptionsDTO``. ``allowSameURLMultipleTimes`` is never sent: it makes SIDs permanent (§6)."""
+    """``RoomOptionsDTO``. ``allowSameURLMultipleTimes`` is never sent: ``UserWebService.getRoomHash`` would then
+    mark the SID permanent, never cleaned up, and the link reusable by anyone who has it."""
 
     room_id: int | None = None
     external_room_id: str = ""
@@ -62,30 +64,14 @@ class RoomOptions:
 
 @dataclass(frozen=True, slots=True)
 class Room:
-    """The part of ``RoomDTO`` the bot reads."""
+    """The part of ``RoomDTO`` the bot reads: its id and its name."""
 
     id: int
     name: str
-    type: str = "CONFERENCE"
-    is_public: bool = False
-    closed: bool = False
-    external_id: str = ""
-    external_type: str = ""
-    hidden_elements: tuple[str, ...] = field(default_factory=tuple)
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Room:
-        return cls(
-            id=int(data["id"]),
-            name=str(data.get("name") or ""),
-            type=str(data.get("type") or "CONFERENCE"),
-            # The spec calls it "public"; the server writes "isPublic" (§2.2).
-            is_public=_as_bool(data.get("isPublic", data.get("public", False))),
-            closed=_as_bool(data.get("closed", False)),
-            external_id=str(data.get("externalId") or ""),
-            external_type=str(data.get("externalType") or ""),
-            hidden_elements=tuple(str(x) for x in as_list(data.get("hiddenElements"))),
-        )
+        return cls(id=int(data["id"]), name=str(data.get("name") or ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +128,3 @@ def as_list(value: Any) -> list[Any]:
     if isinstance(value, list):
         return value
     return [value]
-
-
-def _as_bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() == "true"
-    return bool(value)

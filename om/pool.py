@@ -1,6 +1,7 @@
 """Who holds which OM session (SID), and for how long.
 
-Three facts of OM shape this module (REFERENCE §5, §6):
+Three facts of OM shape this module (``UserWebService.getRoomHash``, ``WebSession.signIn``,
+``SessiondataDao``, ``CleanupJob``):
 - a hash is bound to the SID that made it, and opening it hands that SID to the
   joining person; so a SID makes one hash, ever, or one person enters as another;
 - an unused hash dies with its SID, which OM drops after ``session_timeout``
@@ -70,7 +71,6 @@ class PoolStatus:
     fresh: int
     target: int
     links: int
-    admin: bool
     logins: int
     renewals: int
     keepalives: int
@@ -378,7 +378,8 @@ class SessionPool:
         async def ping(link_id: str, link: _Link) -> None:
             async with slots:
                 try:
-                    # Any SOAP call with the SID refreshes it in OM, even one then denied (§5).
+                    # Any call with the SID refreshes it in OM, even one then denied (BaseWebService checks the
+                    # SID, which updates its last use, before it checks the right).
                     await self.client.get_room(link.session.sid, link.room_id or 1)
                 except OMNotFoundError:
                     pass
@@ -403,7 +404,6 @@ class SessionPool:
             fresh=len(self._fresh),
             target=self.size,
             links=len(self._links),
-            admin=self._admin is not None,
             logins=self._stats.logins,
             renewals=self._stats.renewals,
             keepalives=self._stats.keepalives,

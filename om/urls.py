@@ -1,4 +1,4 @@
-"""The browser-facing join URL (REFERENCE §6: ``HashPage`` reads ``secure`` and ``language``)."""
+"""The browser-facing join URL: OM's ``/hash`` page (``HashPage.java``) reads ``secure`` and ``language``."""
 
 from __future__ import annotations
 

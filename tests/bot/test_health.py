@@ -11,7 +11,7 @@ from om import PoolStatus
 from tests.conftest import RunningBot
 from tests.simulators.om import OMSimulator
 
-READY = PoolStatus(fresh=2, target=2, links=0, admin=True, logins=2, renewals=0, keepalives=0, last_error=None,
+READY = PoolStatus(fresh=2, target=2, links=0, logins=2, renewals=0, keepalives=0, last_error=None,
                    auth_blocked_for=0.0)  # fmt: skip
 
 

