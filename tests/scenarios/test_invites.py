@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import RunningBot, StartBot
 from tests.simulators.om import OMSimulator
-from tests.simulators.slack import SlackSimulator, SlackUser, buttons, click_payload, join_button, message_text
+from tests.simulators.slack import SlackSimulator, SlackUser, buttons, join_button, message_text
 
 PUBLIC = "https://meet-bot.example.org"
 
@@ -30,10 +30,8 @@ async def open_dm_join(bot: RunningBot, om: OMSimulator, slack: SlackSimulator, 
             opened = await browser.get(bot.url + button["url"].removeprefix(PUBLIC))
         assert opened.status_code == 303
         return await om.open_join_url(opened.headers["location"])
-    message = {"response_type": "ephemeral", "blocks": dm.blocks}
-    payload, sink = click_payload(slack, user, message, button)
-    await bot.driver.post_payload(payload)
-    return await om.open_join_url(join_button(await slack.next_message(sink))["url"])
+    clicked = await bot.driver.click(user, {"response_type": "ephemeral", "blocks": dm.blocks}, button)
+    return await om.open_join_url(join_button(await slack.next_message(clicked.sink))["url"])
 
 
 @pytest.mark.parametrize("public", [False, True], ids=["hash-ahead", "public-url"])
@@ -96,7 +94,9 @@ async def test_more_than_twenty_are_cut_and_each_counts_against_the_rate_limit(
     limited = await start_bot(MEET_RATE_LIMIT="3")
     sent = await limited.driver.command(alice, "room-5 " + " ".join(f"<@{p.id}>" for p in people[:4]))
     report = message_text(await slack.next_message(sent.sink, 1))
-    assert report.count("going fast") == 2  # the /meet itself and two invitations make three
+    # The /meet itself and two invitations make three.
+    assert "Invited by direct message: <@U0MANY000>, <@U0MANY001>." in report
+    assert "<@U0MANY002>: you're going fast" in report and "<@U0MANY003>: you're going fast" in report
 
 
 async def test_a_name_typed_without_the_autocomplete_gets_a_hint(
