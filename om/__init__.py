@@ -15,7 +15,7 @@ from .errors import (
     OMTLSError,
     OMUnreachableError,
 )
-from .models import ExternalUser, Health, Room, RoomDefinition, RoomOptions, ServerInfo
+from .models import ExternalUser, Health, Recording, Room, RoomDefinition, RoomOptions, ServerInfo
 from .pool import IssuedHash, PoolStatus, SessionPool
 from .rooms import RoomDirectory, match_rooms, normalize
 from .urls import join_url
@@ -39,6 +39,7 @@ __all__ = [
     "OMTimeoutError",
     "OMUnreachableError",
     "PoolStatus",
+    "Recording",
     "Room",
     "RoomDefinition",
     "RoomDirectory",

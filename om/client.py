@@ -28,7 +28,7 @@ from .errors import (
     OMTLSError,
     OMUnreachableError,
 )
-from .models import ExternalUser, Health, Room, RoomDefinition, RoomOptions, ServerInfo, as_list
+from .models import ExternalUser, Health, Recording, Room, RoomDefinition, RoomOptions, ServerInfo, as_list
 
 NOT_ALLOWED: Final = "error.notallowed"
 # OM 9 sleeps 6-16 s before it answers a wrong password (UserDao.badPwdPenalty), so a
@@ -180,6 +180,30 @@ class OMClient:
         _service_result(response, _EXTERNAL_ROOM)
         raise OMProtocolError(f"{_EXTERNAL_ROOM} answered without a room", response.status_code)
 
+    async def room_recordings(self, sid: str, room_id: int) -> list[Recording]:
+        """``GET /record/room/{roomid}`` (SOAP right): the room's recordings, in OM's order (oldest first).
+
+        OM lists every recording of the room that is not deleted, whoever made it (named query
+        ``getRecordingsByRoom``, Recording.java), in every status; ``Recording.processed`` tells which can be
+        played. The folders OM lists with them are left out. A room that does not exist has no recordings: OM
+        answers an empty list, exactly as for an empty room, so this never raises OMNotFoundError (look the room
+        up first to tell the two apart).
+        """
+        path = "/record/room/{id}"
+        try:
+            response = await self._request("GET", f"/record/room/{int(room_id)}", path, params={"sid": sid})
+        except OMProtocolError as exc:
+            if exc.status != 404:
+                raise
+            # The other calls reached OM with this base URL, so it is this resource that is missing.
+            raise OMProtocolError(f"OpenMeetings has no {path} resource (HTTP 404)", 404) from exc
+        if response.status_code == 204:
+            return []  # a null list (JAX-RS null entity); OM's RecordingDTO.list never returns one, but it is "none"
+        if response.status_code != 200:
+            _service_result(response, path)
+            raise OMProtocolError(f"{path} failed", response.status_code)
+        return _recordings(_decode(response, path), path)
+
     # -- plumbing ---------------------------------------------------------------
 
     async def _ensure_login_verb(self, *, refresh: bool = False) -> str:
@@ -265,6 +289,33 @@ def _unwrap(data: Any, root: str) -> Any:
     if isinstance(data, dict) and root in data:
         return data[root]
     raise OMProtocolError(f"expected a {root!r} object from OpenMeetings")
+
+
+def _recordings(data: Any, path: str) -> list[Recording]:
+    """``{"recordingDTO": [...]}``, read in every shape Jettison and CXF may give it.
+
+    CXF's JSONProvider.marshalCollection writes a top-level list as an array, ``[]`` when empty; the forms of
+    Jettison's nested lists (one item as an object, none as no key at all) are read as well.
+    """
+    if not isinstance(data, dict) or any(key != "recordingDTO" for key in data):
+        raise OMProtocolError(f"{path} answered without a 'recordingDTO' list")
+    recordings = []
+    for item in as_list(data.get("recordingDTO")):
+        if not isinstance(item, dict) or "id" not in item or _is_folder(item):
+            continue
+        try:
+            recordings.append(Recording.from_wire(item))
+        except (TypeError, ValueError):
+            raise OMProtocolError(f"{path} answered a recording without a numeric id") from None
+    return recordings
+
+
+def _is_folder(item: dict[str, Any]) -> bool:
+    # getRecordingsByRoom does not filter on the type, and RecordingDTO does not carry it: a folder made in the
+    # recordings tree while one of the room's recordings was selected takes that room's id
+    # (FileTreePanel.createFolder). It keeps the NONE status and never has a start, which every recording has
+    # from the moment it begins (KRoom.startRecording).
+    return str(item.get("status") or "NONE").upper() == "NONE" and item.get("start") is None
 
 
 def _service_result(response: httpx.Response, path: str) -> tuple[bool, str]:

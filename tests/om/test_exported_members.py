@@ -19,6 +19,7 @@ EXPORTED = [
     "OMTimeoutError",
     "OMUnreachableError",
     "PoolStatus",
+    "Recording",
     "Room",
     "RoomDefinition",
     "RoomDirectory",

@@ -22,17 +22,19 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from aiohttp import web
 
-__all__ = ["Join", "OMSimulator", "OMUser", "RequestRecord", "Room", "Session", "SoapLogin"]
+__all__ = ["Join", "OMSimulator", "OMUser", "Recording", "RequestRecord", "Room", "Session", "SoapLogin"]
 
 BASE = "/openmeetings"
 SERVICES = BASE + "/services"
 ROOM_TYPES = ("CONFERENCE", "PRESENTATION", "INTERVIEW")  # Room.Type enum (Room.java), case-sensitive
+RECORDING_STATUSES = ("NONE", "RECORDING", "CONVERTING", "PROCESSED", "ERROR")  # Recording.Status (Recording.java)
 _BROWSER_HEADER = "X-OM-Sim-Browser"  # only open_join_url() sends it, to find "its" Join
 _FORM: web.RequestKey[dict[str, str]] = web.RequestKey("om_form", dict)
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
@@ -69,12 +71,42 @@ class Room:
 
 
 @dataclass
+class Recording:
+    """A row of OM's recordings table (Recording.java, a BaseFileItem), as ``GET /record/room/{roomid}`` sees it."""
+
+    id: int
+    room_id: int | None
+    name: str = "Recording"
+    status: str = "PROCESSED"
+    start: datetime | None = None
+    end: datetime | None = None
+    owner_id: int | None = None
+    interview: bool = False
+    width: int | None = None
+    height: int | None = None
+    deleted: bool = False
+    folder: bool = False  # BaseFileItem.Type.FOLDER: listed with the room's recordings, never playable
+    hash: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def video_exists(self) -> bool:
+        # BaseFileItem.exists(): the MP4 on disk, which BaseConverter writes just before it sets PROCESSED.
+        return self.status == "PROCESSED" and not self.folder and not self.deleted
+
+
+@dataclass
 class Join:
     user: OMUser
     room_id: int | None
     moderator: bool
     language: int | None
     hash: str
+    # HashPage.onInitialize: a hash whose SOAPLogin has a recordingId opens the recording player, never the room.
+    recording_id: int | None = None
+    # The player's VideoInfo was filled: recDao.get found the recording (not deleted).
+    recording_found: bool = False
+    # The player's VideoPlayer container is visible: the recording's video exists (it is processed).
+    video_shown: bool = False
 
 
 @dataclass
@@ -264,6 +296,21 @@ def _path_long(text: str) -> int | None:
     return None
 
 
+def _xs_datetime(value: datetime, zone: tzinfo) -> str:
+    # RecordingDTO's Date fields carry no XmlJavaTypeAdapter, so JAXB prints xs:dateTime (DatatypeConverterImpl):
+    # the JVM's default zone, milliseconds only when not zero, "Z" for a zero offset, else +HH:MM.
+    local = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(zone)
+    text = local.strftime("%Y-%m-%dT%H:%M:%S")
+    millis = local.microsecond // 1000  # java.util.Date holds milliseconds
+    if millis:
+        text += f".{millis:03d}"
+    offset = local.utcoffset() or timedelta(0)
+    if not offset:
+        return text + "Z"
+    minutes = int(abs(offset).total_seconds()) // 60
+    return f"{text}{'-' if offset < timedelta(0) else '+'}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
 def _page(title: str, body: str) -> web.Response:
     doc = f"<!DOCTYPE html><html><head><title>{title}</title></head><body>{body}</body></html>"
     return web.Response(text=doc, content_type="text/html")
@@ -315,6 +362,10 @@ class OMSimulator:
         if rooms is None:
             rooms = [Room(id=i, name=f"Public Room {i}", hidden_elements=["MICROPHONE_STATUS"]) for i in range(1, 7)]
         self.rooms: dict[int, Room] = {r.id: r for r in rooms}
+        # Recording and folder rows, in insertion order (the order of their ids).
+        self.recordings: dict[int, Recording] = {}
+        # The JVM's default time zone, in which JAXB prints RecordingDTO's dates.
+        self.time_zone: tzinfo = UTC
         self.requests: list[RequestRecord] = []
         self.joins: list[Join] = []
         self.sessions: dict[str, Session] = {}
@@ -394,6 +445,7 @@ class OMSimulator:
         r.add_get(SERVICES + "/room/count/{roomid}", self._room_count, allow_head=False)
         r.add_get(SERVICES + "/room/{id}", self._room_get, allow_head=False)
         r.add_get(SERVICES + "/room/{type}/{externaltype}/{externalid}", self._room_external, allow_head=False)
+        r.add_get(SERVICES + "/record/room/{roomid}", self._record_room, allow_head=False)
         # HEAD is a GET to Tomcat/Wicket and HashPage's constructor runs WebSession.checkHashes, so a link checker's
         # HEAD consumes a hash too.
         r.add_get(BASE + "/hash", self._hash_page)
@@ -429,6 +481,51 @@ class OMSimulator:
     def add_room(self, room: Room) -> None:
         self.rooms[room.id] = room
         self._notify()
+
+    def add_recording(
+        self,
+        room_id: int | None,
+        *,
+        name: str = "Recording",
+        status: str = "PROCESSED",
+        start: datetime | None = None,
+        end: datetime | None = None,
+        owner_id: int | None = None,
+        folder: bool = False,
+        deleted: bool = False,
+        width: int | None = None,
+        height: int | None = None,
+    ) -> Recording:
+        """Adds a recording of ``room_id`` (OM does not check that the room exists), or a folder with ``folder``.
+
+        A recording always has a start (KRoom.startRecording sets it); without one it started an hour ago. It has an
+        end once it stopped (KRoom.stopRecording), so every status but RECORDING gets one, 30 minutes after the
+        start, unless given. A folder has neither, and the NONE status (FileTreePanel.createFolder).
+        """
+        if status not in RECORDING_STATUSES:
+            raise ValueError(f"{status!r} is not a Recording.Status")
+        if folder:
+            status = "NONE"
+        else:
+            start = start or datetime.now(UTC) - timedelta(hours=1)
+            if end is None and status != "RECORDING":
+                end = start + timedelta(minutes=30)
+        rec = Recording(
+            id=max(self.recordings, default=0) + 1,
+            room_id=room_id,
+            name=name,
+            status=status,
+            start=start,
+            end=end,
+            owner_id=owner_id,
+            folder=folder,
+            deleted=deleted,
+            width=width,
+            height=height,
+        )
+        self.recordings[rec.id] = rec
+        self._notify()
+        return rec
 
     def add_user(self, user: OMUser) -> OMUser:
         if user.id <= 0:
@@ -784,6 +881,40 @@ class OMSimulator:
         self.add_room(room)
         return _json({"roomDTO": self._room_dto(room)})
 
+    # ------------------------------------------------------------ /services/record (RecordingWebService.java)
+
+    def _recording_dto(self, rec: Recording) -> dict[str, Any]:
+        # RecordingDTO(Recording): these fields, in this order; null ones are left out (JAXB).
+        dto = {
+            "id": rec.id,
+            "name": rec.name,
+            "hash": rec.hash,
+            "roomId": rec.room_id,
+            "status": rec.status,
+            "interview": rec.interview,
+            "start": _xs_datetime(rec.start, self.time_zone) if rec.start is not None else None,
+            "end": _xs_datetime(rec.end, self.time_zone) if rec.end is not None else None,
+            "width": rec.width,
+            "height": rec.height,
+            "ownerId": rec.owner_id,
+        }
+        return _jettison(dto)
+
+    async def _record_room(self, request: web.Request) -> web.Response:
+        rid = _path_long(request.match_info["roomid"])
+        if rid is None:
+            raise web.HTTPNotFound()
+        s = self._perform(request, "SOAP")
+        if not isinstance(s, Session):
+            return s
+        # RecordingDao.getByRoomId, named query getRecordingsByRoom: "r.deleted = false AND r.roomId = :roomId
+        # ORDER BY r.type ASC, r.inserted": every owner's, folders first (Type.FOLDER sorts first), no check that
+        # the room exists (a missing room has no recordings: 200 and an empty list).
+        rows = [r for r in self.recordings.values() if r.room_id == rid and not r.deleted]
+        rows.sort(key=lambda r: (not r.folder, r.id))
+        # Top-level list: always an array, [] when empty (CXF JSONProvider.marshalCollection).
+        return _json({"recordingDTO": [self._recording_dto(r) for r in rows]})
+
     # ------------------------------------------------------------ /hash: the browser page (HashPage, WebSession)
 
     async def _hash_page(self, request: web.Request) -> web.Response:
@@ -793,6 +924,8 @@ class OMSimulator:
             token = request.headers.get(_BROWSER_HEADER)
             if token:
                 self._browser_joins[token] = join
+        if join is not None and join.recording_id is not None:
+            return self._player_page(join)
         if join is None or join.room_id is None:
             # Room not found still signs the browser in (Join recorded, hash used, SID re-pointed) but shows the
             # error (HashPage.java).
@@ -803,6 +936,16 @@ class OMSimulator:
             f'<h1>Room {join.room_id}</h1><p id="user">{name}</p>'
             f'<p id="moderator">{"true" if join.moderator else "false"}</p>',
         )
+
+    def _player_page(self, join: Join) -> web.Response:
+        # HashPage.onInitialize, recId != null: the recording panel, and no error whatever recDao.get finds.
+        # VideoInfo.update fills name and date only for a Recording; VideoPlayer shows the video only if it exists.
+        rec = self.recordings.get(join.recording_id or 0)
+        info = ""
+        if join.recording_found and rec is not None:
+            info = f'<p id="name">{html.escape(rec.name)}</p>'
+        video = f'<video id="player" controls data-id="{rec.id}"></video>' if join.video_shown and rec else ""
+        return _page("Apache OpenMeetings", f'<div id="panel-recording">{info}{video}</div>')
 
     def _sign_in(self, secure: str, language: str) -> Join | None:
         # WebSession.checkHashes -> signIn(secure, markUsed=true) (WebSession.java). No same-browser reload rule: every
@@ -865,12 +1008,20 @@ class OMSimulator:
         s.user_id = user.id
         s.refreshed = time.monotonic()
         lang = _path_long(language)  # HashPage: Wicket toLong(-1); only >= 0 is applied
+        # WebSession.signIn keeps soapLogin.getRecordingId(); HashPage then opens the player and not the room,
+        # with no check of who may watch: RecordingResourceReference serves the video of the session's recordingId.
+        # recDao.get (query getFileById) skips deleted rows; a recordings folder is a Recording too, with no video.
+        rec = self.recordings.get(soap.recording_id) if soap.recording_id is not None else None
+        found = rec is not None and not rec.deleted
         join = Join(
             user=user,
-            room_id=room.id if room is not None else None,
+            room_id=room.id if room is not None and soap.recording_id is None else None,
             moderator=soap.moderator,
             language=lang if lang is not None and lang >= 0 else None,
             hash=soap.hash,
+            recording_id=soap.recording_id,
+            recording_found=found,
+            video_shown=found and rec is not None and rec.video_exists,
         )
         self.joins.append(join)
         self._notify()

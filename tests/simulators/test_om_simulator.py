@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -301,3 +302,100 @@ async def test_latency_and_wait_until_timeout(sim: OMSimulator, client: httpx.As
     assert sim.count("/services/info", "GET") == 1
     with pytest.raises(TimeoutError, match="still false"):
         await sim.wait_until(lambda: False, timeout=0.1)
+
+
+# ------------------------------------------------------------ recordings (RecordingWebService, HashPage)
+
+
+async def test_room_recordings_wire_shape(sim: OMSimulator, client: httpx.AsyncClient) -> None:
+    sid = (await login(client))["message"]
+    sim.time_zone = timezone(timedelta(hours=12))
+    start = datetime(2021, 9, 18, 22, 43, 39, tzinfo=UTC)
+    done = sim.add_recording(
+        7, name="Standup", start=start, end=start + timedelta(seconds=17), owner_id=1, width=1792, height=1120
+    )
+    live = sim.add_recording(
+        7, name="2024", status="RECORDING", start=start + timedelta(minutes=1, microseconds=250_000)
+    )
+    folder = sim.add_recording(7, name="Archive", folder=True)
+    sim.add_recording(7, name="Gone", deleted=True)
+    sim.add_recording(8, name="Elsewhere")
+    r = await client.get("/record/room/7", params={"sid": sid})
+    assert r.status_code == 200
+    items = r.json()["recordingDTO"]
+    # getRecordingsByRoom: not deleted, this room only, folders first, then in the order they were made.
+    assert [x["id"] for x in items] == [folder.id, done.id, live.id]
+    assert items[1] == {
+        "id": done.id,
+        "name": "Standup",
+        "hash": done.hash,
+        "roomId": 7,
+        "status": "PROCESSED",
+        "interview": False,
+        "start": "2021-09-19T10:43:39+12:00",  # xs:dateTime in the server's zone, as in RecordingDTOListWrapper
+        "end": "2021-09-19T10:43:56+12:00",
+        "width": 1792,
+        "height": 1120,
+        "ownerId": 1,
+    }
+    # Still recording: no end, no owner, no size (nulls are left out); a digit-only name is a number (Jettison).
+    assert items[2]["name"] == 2024 and items[2]["status"] == "RECORDING"
+    assert items[2]["start"] == "2021-09-19T10:44:39.250+12:00" and "end" not in items[2] and "ownerId" not in items[2]
+    assert items[0]["status"] == "NONE" and "start" not in items[0]
+    sim.time_zone = UTC
+    r = await client.get("/record/room/7", params={"sid": sid})
+    assert r.json()["recordingDTO"][1]["start"] == "2021-09-18T22:43:39Z"
+
+
+async def test_room_recordings_one_none_missing_room_and_rights(sim: OMSimulator, client: httpx.AsyncClient) -> None:
+    sid = (await login(client))["message"]
+    # A top-level list stays an array with one item, and is [] with none (CXF JSONProvider.marshalCollection);
+    # a room that does not exist answers the same as one without recordings.
+    assert (await client.get("/record/room/1", params={"sid": sid})).json() == {"recordingDTO": []}
+    assert (await client.get("/record/room/999", params={"sid": sid})).json() == {"recordingDTO": []}
+    rec = sim.add_recording(1)
+    items = (await client.get("/record/room/1", params={"sid": sid})).json()["recordingDTO"]
+    assert isinstance(items, list) and [x["id"] for x in items] == [rec.id]
+    assert (await client.get("/record/room/abc", params={"sid": sid})).status_code == 404
+    sim.api_user.rights.discard("SOAP")
+    r = await client.get("/record/room/1", params={"sid": sid})
+    assert r.status_code == 500 and r.headers["exception"] == "error.notallowed"
+    r = await client.get("/record/room/1")
+    assert r.status_code == 500 and r.json()["serviceResult"]["message"] == "error.notallowed"
+
+
+async def test_hash_with_recording_id_opens_the_player(sim: OMSimulator, client: httpx.AsyncClient) -> None:
+    done = sim.add_recording(2, name="Retro <1>")
+    sid = (await login(client))["message"]
+    # No roomId needed (the Moodle plugin sends only recordingId); a roomId given as well still opens the player.
+    h = await make_hash(client, sid, roomId=None, recordingId=done.id)
+    join = await sim.open_join_url(join_url(sim, h))
+    assert join is not None and join.user.external_id == "U1"
+    assert (join.recording_id, join.recording_found, join.video_shown, join.room_id) == (done.id, True, True, None)
+    assert sim.sessions[sid].user_id == join.user.id  # the SID is re-pointed as for a room
+    sid = (await login(client))["message"]
+    h = await make_hash(client, sid, recordingId=str(done.id))
+    async with httpx.AsyncClient() as c:
+        page = (await c.get(join_url(sim, h))).text
+    assert "Retro &lt;1&gt;" in page and "<video" in page and "Invalid hash" not in page
+    assert (await client.get("/room/count/1", params={"sid": (await login(client))["message"]})).json()[
+        "serviceResult"
+    ]["message"] == 0
+
+
+async def test_player_for_unprocessed_and_missing_recordings(sim: OMSimulator, client: httpx.AsyncClient) -> None:
+    converting = sim.add_recording(2, status="CONVERTING")
+    deleted = sim.add_recording(2, deleted=True)
+    seen = {}
+    for rec_id in (converting.id, deleted.id, 999):
+        sid = (await login(client))["message"]
+        join = await sim.open_join_url(join_url(sim, await make_hash(client, sid, recordingId=rec_id)))
+        assert join is not None and join.recording_id == rec_id and join.room_id is None
+        seen[rec_id] = (join.recording_found, join.video_shown)
+    # HashPage shows the player panel without the error dialog in every case: its info for a recording that is
+    # not processed yet, and nothing at all for one that does not exist (or is deleted).
+    assert seen == {converting.id: (True, False), deleted.id: (False, False), 999: (False, False)}
+    sid = (await login(client))["message"]
+    async with httpx.AsyncClient() as c:
+        page = (await c.get(join_url(sim, await make_hash(client, sid, recordingId=999)))).text
+    assert "panel-recording" in page and "<video" not in page and "Invalid hash" not in page
