@@ -110,6 +110,7 @@ def settings_of(config: Config) -> Settings:
         allowed_teams=config.allowed_teams,
         allow_guests=config.allow_guests,
         public_url=config.public_url,
+        recordings=config.recordings,
     )
 
 

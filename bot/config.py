@@ -76,6 +76,7 @@ class Config:
     log_format: str = "kv"
     public_url: str = ""
     join_link_key: str = ""
+    recordings: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -116,6 +117,7 @@ class Config:
             log_format=source.choice("LOG_FORMAT", "KV", ("KV", "JSON")).lower(),
             public_url=(public_url := source.base_url("PUBLIC_URL")),
             join_link_key=source.link_key(public_url, "JOIN_LINK_SECRET", "SLACK_SIGNING_SECRET"),
+            recordings=source.boolean("MEET_RECORDINGS", True),
         )
 
     @property

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from .actions import join_link, list_page, pick_room, share_room
+from .actions import join_link, list_page, pick_room, recordings_page, share_room, watch_recording
 from .commands import meet
 from .deps import Deps
 from .listener import acked
@@ -20,3 +20,5 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(pick_room.ACTION_ID)(acked(deps, read_action, pick_room.answer, "button", "pick"))
     app.action(share_room.ACTION_ID)(acked(deps, read_action, share_room.answer, "button", "share"))
     app.action(list_page.ACTION_ID)(acked(deps, read_action, list_page.answer, "button", "page"))
+    app.action(watch_recording.ACTION_ID)(acked(deps, read_action, watch_recording.answer, "button", "watch"))
+    app.action(recordings_page.ACTION_ID)(acked(deps, read_action, recordings_page.answer, "button", "recordings"))

@@ -28,6 +28,7 @@ class Settings:
     allow_guests: bool = False
     # The bot's own public base URL; when set, Join buttons point at it and hashes are minted when opened.
     public_url: str = ""
+    recordings: bool = True
 
 
 class SpentLinks(Protocol):

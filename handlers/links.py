@@ -43,12 +43,14 @@ async def issue(deps: Deps, who: Requester, room: Awaitable[RoomRef], response_u
     return JoinLink(target, join_url(settings.openmeetings_url, issued.hash, identity.language), issued.link_id)
 
 
-def room_options(settings: Settings, room: RoomRef, moderator: bool) -> RoomOptions:
+def room_options(settings: Settings, room: RoomRef, moderator: bool, recording_id: int | None = None) -> RoomOptions:
+    """The hash's options; with ``recording_id`` OM's HashPage shows that recording's player instead of the room."""
     return RoomOptions(
         room_id=room.room_id,
         external_room_id=room.external_id,
         external_type=settings.external_type if room.external_id else "",
         moderator=moderator,
+        recording_id=recording_id,
     )
 
 

@@ -9,15 +9,23 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from datetime import UTC
+from typing import TYPE_CHECKING, Any
+
+from om import Recording
 
 from .commands.meet_text import quote
 from .rooms import LIST_PAGE_SIZE, RoomRef
+
+if TYPE_CHECKING:
+    from .recordings import Listing
 
 LINK_ACTION = "join_room"  # the personal link button (has a url)
 PICK_ACTION = "pick_room"  # "give me my own link to this room" (lists, candidates, invitations)
 SHARE_ACTION = "share_room"
 PAGE_ACTION = "list_page"
+WATCH_ACTION = "watch_recording"
+RECORDINGS_PAGE_ACTION = "recordings_page"
 CANDIDATE_LIMIT = 20
 
 USAGE = (
@@ -40,6 +48,7 @@ OTHER_WORKSPACE = "Sorry, this OpenMeetings app only serves the Slack workspace 
 CANT_CHECK_WORKSPACE = "I can't check your workspace with Slack right now. Please try again in a minute."
 NO_GUESTS = "Sorry, guest accounts can't use /meet here. Please ask a member of the channel to invite you."
 SORRY = "Something went wrong on my side. Please run /meet again."
+RECORDING_ELSEWHERE = "This recording belongs to another conversation's room: open it from that conversation."
 RESTARTED = "The bot restarted before it could answer you. Please run /meet again."
 
 
@@ -136,6 +145,94 @@ def plain_mention_message(names: Sequence[str]) -> Message:
         "Slack's list, so the name turns into a mention, then send the command again."
     )
     return _ephemeral(text, [_section(text)])
+
+
+def recordings_message(listing: Listing) -> Message:
+    room = listing.room
+    where = {"c": listing.channel} if listing.channel else {}
+    if not listing.shown:
+        text = f"*{_escape(room.title)}* has no recordings in OpenMeetings yet."
+        return _ephemeral(f"No recordings of {room.title}", [_section(text)])
+    header = f"*Recordings of {_escape(room.title)}*"
+    if listing.pages > 1:
+        header += f" · page {listing.page + 1} of {listing.pages}"
+    blocks: list[dict[str, Any]] = [_section(header)]
+    for recording, link in zip(listing.shown, listing.links, strict=True):
+        line = f"*{_escape(recording.name.strip() or f'Recording {recording.id}')}*\n{_when(recording)}"
+        row = _section(line)
+        if recording.processed:
+            name = recording.name.strip()[:100]
+            button = _button(WATCH_ACTION, "Watch", room.value(v=recording.id, p=listing.page, n=name, **where))
+            if link is not None:
+                button.update(url=link[0])
+            row["accessory"] = button
+        else:
+            state = "still being processed" if recording.processing else "could not be processed"
+            row["text"]["text"] += f" · {state}"
+        blocks.append(row)
+    nav: list[dict[str, Any]] = []
+    if listing.page > 0:
+        nav.append(_button(RECORDINGS_PAGE_ACTION, "← Previous", room.value(p=listing.page - 1, **where)))
+    if listing.page < listing.pages - 1:
+        nav.append(_button(RECORDINGS_PAGE_ACTION, "Next →", room.value(p=listing.page + 1, **where)))
+    if nav:
+        blocks.append({"type": "actions", "block_id": "pages", "elements": nav})
+    blocks.append(_context("*Watch* opens the recording in OpenMeetings under your own name; each link works once."))
+    return _ephemeral(f"Recordings of {room.title}, page {listing.page + 1} of {listing.pages}", blocks)
+
+
+def watch_message(room: RoomRef, name: str, url: str) -> Message:
+    title = name.strip() or "the recording"
+    return _ephemeral(
+        f"Watch {title}",
+        [
+            _section(f"*{_escape(title)}* (a recording of {_escape(room.title)})"),
+            {
+                "type": "actions",
+                "block_id": "watch",
+                "elements": [{**_button("watch_link", f"Watch {title}", room.value()), "url": url, "style": "primary"}],
+            },
+            _context("Only you can see this. The link is yours alone and works once."),
+        ],
+    )
+
+
+def which_recordings_message(query: str, rooms: Sequence[RoomRef]) -> Message:
+    names = "\n".join(f"• `/meet recordings room-{r.room_id}`: {_escape(r.title)}" for r in rooms[:CANDIDATE_LIMIT])
+    text = f"Several rooms match {quote(query)}. Which one's recordings?\n{names}"
+    return _ephemeral(_cut(text, 3000), [_section(text)])
+
+
+def recordings_off_message() -> Message:
+    text = "Recordings are turned off for /meet here (MEET_RECORDINGS=false)."
+    return _ephemeral(text, [_section(text)])
+
+
+def recordings_not_here_message(room: RoomRef) -> Message:
+    text = (
+        f"*{_escape(room.title)}* is not a public room, so its recordings are not listed by number or name. "
+        "A conversation's own room shows its recordings with `/meet recordings` in that conversation."
+    )
+    return _ephemeral(text, [_section(text)])
+
+
+def _when(recording: Recording) -> str:
+    parts = []
+    if recording.start is not None:
+        # Slack shows the date in each reader's own time zone; the fallback is UTC.
+        epoch, fallback = int(recording.start.timestamp()), f"{recording.start.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        parts.append(f"<!date^{epoch}^{{date_short_pretty}} at {{time}}|{fallback}>")
+    if recording.length is not None:
+        parts.append(_duration(recording.length))
+    return " · ".join(parts) or "no date"
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
 
 
 def candidates_message(query: str, rooms: Sequence[RoomRef]) -> Message:

@@ -68,7 +68,7 @@ async def answer(request: OpenRequest, deps: Deps) -> tuple[Page, str]:
             by_value(deps.rooms, claim.room_id, claim.external_id, fresh=True),
         )
         identity = links.identity_of(settings, claim.who, info)
-        options = links.room_options(settings, room, claim.moderator)
+        options = links.room_options(settings, room, claim.moderator, claim.recording_id)
         issued = await deps.pool.issue_hash(identity.user, options, keep_alive=False)
     except OMNotFoundError:
         return pages.refused(404, "This room is gone", pages.ROOM_GONE), "room_not_found"
@@ -77,7 +77,7 @@ async def answer(request: OpenRequest, deps: Deps) -> tuple[Page, str]:
         await _release(deps, key)
         text = f"{says.replace('*', '')} {pages.NOT_NOW}"
         return pages.refused(503, "OpenMeetings can't open the room right now", text), outcome
-    log.info("join link: opened room=%s moderator=%s", room.room_id, claim.moderator)
+    log.info("join link: opened room=%s moderator=%s recording=%s", room.room_id, claim.moderator, claim.recording_id)
     return pages.redirect(join_url(settings.openmeetings_url, issued.hash, identity.language)), "ok"
 
 

@@ -7,12 +7,22 @@ from collections.abc import Awaitable
 
 from om import OMError
 
-from .. import access, invites, links, messages, problems, rooms
+from .. import access, invites, links, messages, problems, recordings, rooms
 from ..deps import Deps
 from ..listener import Reply
 from ..payloads import CommandRequest
 from ..rooms import RoomRef
-from .meet_text import DefaultRoom, FindRoom, JoinRoom, ListRooms, PlainMention, ShowHelp, Unparsed, parse
+from .meet_text import (
+    DefaultRoom,
+    FindRoom,
+    JoinRoom,
+    ListRooms,
+    PlainMention,
+    Recordings,
+    ShowHelp,
+    Unparsed,
+    parse,
+)
 
 COMMAND = "/meet"
 
@@ -32,6 +42,8 @@ async def answer(request: CommandRequest, deps: Deps) -> list[Reply]:
                 return [Reply(url, messages.usage_message(typed), "usage")]
             case PlainMention(names=names):
                 return [Reply(url, messages.plain_mention_message(names), "usage")]
+            case Recordings():
+                return [await _recordings(request, deps, command)]
             case ListRooms():
                 listed, counts = await rooms.page(deps.rooms, 0)
                 return [Reply(url, messages.list_message(listed, counts, 0), "ok")]
@@ -64,6 +76,34 @@ async def answer(request: CommandRequest, deps: Deps) -> list[Reply]:
         report = await invites.send(deps, request.who, link.room, invite)
         replies.append(Reply(url, messages.invite_report(report.invited, report.refused), "ok"))
     return replies
+
+
+async def _recordings(request: CommandRequest, deps: Deps, command: Recordings) -> Reply:
+    """The room's recordings, if this person may see them from here (raises OMError)."""
+    url = request.response_url
+    if not deps.settings.recordings:
+        return Reply(url, messages.recordings_off_message(), "usage")
+    settings, channel = deps.settings, ""
+    if command.room_id is not None:
+        room = await rooms.by_id(deps.rooms, command.room_id)
+    elif command.name:
+        matches = await rooms.by_name(deps.rooms, command.name)
+        if not matches:
+            return Reply(url, messages.no_match_message(command.name), "usage")
+        if len(matches) > 1:
+            return Reply(url, messages.which_recordings_message(command.name, matches), "usage")
+        room = matches[0]
+    elif settings.default_room is not None:
+        room = await rooms.by_id(deps.rooms, settings.default_room)
+    elif settings.channel_rooms and request.conversation.channel_id:
+        room = await rooms.for_conversation(deps.rooms, settings.external_type, request.who, request.conversation)
+        channel = request.conversation.channel_id
+    else:
+        return Reply(url, messages.usage_message(), "usage")
+    if not channel and room.room_id != settings.default_room and not await recordings.is_public(deps, room.room_id):
+        return Reply(url, messages.recordings_not_here_message(room), "refused")
+    listing = await recordings.listing(deps, request.who, room, channel, 0)
+    return Reply(url, messages.recordings_message(listing), "ok")
 
 
 async def _ready(room: RoomRef) -> RoomRef:
