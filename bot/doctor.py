@@ -39,7 +39,7 @@ from .config import Config, ConfigError
 from .http import make_http_client
 from .logs import quiet_chatty_loggers
 
-REQUIRED_SCOPES = ("commands", "users:read", "users:read.email")
+REQUIRED_SCOPES = ("commands", "users:read", "users:read.email", "chat:write", "im:write")
 WEB_API_TIMEOUT = 10.0
 _SIGNING_SECRET = re.compile(r"[0-9a-f]{32}")
 # Stand-ins for broken required settings, so the checks that don't need them still run.
@@ -184,8 +184,8 @@ def check_scopes(header: str | None) -> Check:
         return failed(
             name,
             f"the bot token lacks {', '.join(missing)}",
-            f"Add the bot scope(s) {', '.join(missing)} under OAuth & Permissions (manifest.yml lists all "
-            "three), reinstall the app to the workspace, then copy the new token into SLACK_BOT_TOKEN.",
+            f"Add the bot scope(s) {', '.join(missing)} under OAuth & Permissions (manifest.yml lists them "
+            "all), reinstall the app to the workspace, then copy the new token into SLACK_BOT_TOKEN.",
         )
     return passed(name, ", ".join(REQUIRED_SCOPES))
 

@@ -57,3 +57,12 @@ def test_dockerfile_runs_the_web_line_as_a_user_with_a_health_check() -> None:
     assert any("pip install --no-cache-dir" in line for line in instructions)
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     assert "*" in ignored and "!.env" not in ignored
+
+
+def test_the_manifest_asks_for_every_scope_doctor_checks_and_escapes_mentions() -> None:
+    from bot.doctor import REQUIRED_SCOPES
+
+    manifest = (ROOT / "manifest.yml").read_text()
+    scopes = [line.strip().removeprefix("- ") for line in manifest.splitlines() if line.startswith("      - ")]
+    assert sorted(scopes) == sorted(REQUIRED_SCOPES)
+    assert "should_escape: true" in manifest
