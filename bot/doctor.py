@@ -68,6 +68,7 @@ class Status(StrEnum):
     OK = "ok"
     FAIL = "FAIL"
     SKIP = "skip"
+    WARN = "warn"  # worth a look, but not a failure: doctor still exits 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,44 @@ def failed(name: str, detail: str, fix: str) -> Check:
 
 def skipped(name: str, detail: str) -> Check:
     return Check(name, Status.SKIP, detail)
+
+
+def warned(name: str, detail: str, fix: str) -> Check:
+    return Check(name, Status.WARN, detail, fix)
+
+
+PUBLIC_URL_TIMEOUT = 5.0
+
+
+async def check_public_url(config: Config, http: httpx.AsyncClient) -> Check:
+    """PUBLIC_URL is where people's browsers open their join links: https, and the bot answering there."""
+    name = "Public URL"
+    if not config.public_url:
+        return skipped(name, "PUBLIC_URL is not set: Join buttons carry OpenMeetings links minted ahead")
+    if not config.public_url.startswith("https://"):
+        return failed(
+            name,
+            f"{config.public_url} is not https",
+            "Set PUBLIC_URL to the bot's https:// address (the host of the manifest's request URL): a join link is a "
+            "credential for one person and must not travel in clear.",
+        )
+    url = config.public_url + "/healthz"
+    try:
+        response = await http.get(url, timeout=PUBLIC_URL_TIMEOUT)
+    except httpx.HTTPError as exc:
+        return warned(
+            name,
+            f"{url} did not answer from here ({type(exc).__name__})",
+            "Browsers must reach PUBLIC_URL; if this network can't reach its own public address (common behind a "
+            "NAT), check from outside: curl " + url,
+        )
+    if response.status_code not in (200, 503) or "status" not in response.text:
+        return warned(
+            name,
+            f"{url} answered HTTP {response.status_code}, not the bot's /healthz",
+            "Check that PUBLIC_URL names this bot, and that the proxy in front of it forwards /join/ and /healthz.",
+        )
+    return passed(name, f"{config.public_url} answers /healthz")
 
 
 # -- settings ------------------------------------------------------------------------------
@@ -524,7 +563,7 @@ async def run_checks(env: Mapping[str, str]) -> list[Check]:
         if broken:
             return [skipped("Slack", f"needs {', '.join(sorted(broken))}")]
         async with httpx.AsyncClient(follow_redirects=False) as http:
-            return await check_slack(config, http)
+            return [*await check_slack(config, http), await check_public_url(config, http)]
 
     async def openmeetings() -> list[Check]:
         broken = settings.broken & _OM_NEEDS
@@ -547,9 +586,12 @@ def render(checks: list[Check], out: TextIO) -> None:
     if failures:
         out.write(f"{failures} of {len(checks)} checks failed.\n")
     else:
+        warnings = sum(1 for c in checks if c.status is Status.WARN)
         out.write(
             f"All checks passed ({sum(1 for c in checks if c.status is Status.OK)} ok, "
-            f"{sum(1 for c in checks if c.status is Status.SKIP)} skipped).\n"
+            f"{sum(1 for c in checks if c.status is Status.SKIP)} skipped"
+            + (f", {warnings} to look at" if warnings else "")
+            + ").\n"
         )
 
 

@@ -52,7 +52,7 @@ class Report:
         lines = self.out.splitlines()
         for index, text in enumerate(lines):
             # "  <status:4>  <name, padded>  <detail>"
-            if text[2:6].strip() in ("ok", "FAIL", "skip") and text[8:].startswith(name + "  "):
+            if text[2:6].strip() in ("ok", "FAIL", "skip", "warn") and text[8:].startswith(name + "  "):
                 following = lines[index + 1] if index + 1 < len(lines) else ""
                 return text + ("\n" + following if "fix:" in following else "")
         raise AssertionError(f"no check {name!r} in:\n{self.out}")
@@ -401,3 +401,35 @@ async def test_env_example_left_as_it_is_names_every_placeholder(
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "OPENMEETINGS_URL", "OPENMEETINGS_PASSWORD"):
         assert "placeholder value from .env.example" in report.line(f"setting {name}")
     assert om.requests == [] and slack.calls == []
+
+
+async def test_public_url_is_checked_https_and_answering(
+    om: OMSimulator, slack: SlackSimulator, tmp_path: Path
+) -> None:
+    assert (await doctor(om, slack, tmp_path)).status_of("Public URL") == "skip"
+    plain = await doctor(om, slack, tmp_path, PUBLIC_URL="http://meet-bot.example.org")
+    assert plain.status == 1 and plain.status_of("Public URL") == "FAIL" and "PUBLIC_URL" in plain.line("Public URL")
+    # Nothing answers there: a warning (the network may not reach its own public address), not a failure.
+    silent = await doctor(om, slack, tmp_path, PUBLIC_URL=f"https://127.0.0.1:{free_port()}")
+    assert silent.status_of("Public URL") == "warn" and "curl" in silent.line("Public URL")
+    assert silent.status == 0 and "1 to look at" in silent.out
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    await site.start()
+    try:
+        bundle = tmp_path / "ca.pem"
+        ca.cert_pem.write_to_path(str(bundle))
+        port = runner.addresses[0][1]
+        good = await doctor(om, slack, tmp_path, PUBLIC_URL=f"https://127.0.0.1:{port}", SSL_CERT_FILE=str(bundle))
+        assert good.status_of("Public URL") == "ok", good.out
+    finally:
+        await runner.cleanup()
