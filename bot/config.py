@@ -46,7 +46,8 @@ class Config:
     admins_are_moderators: bool = False
     port: int = 3000
     pool_size: int = 4
-    max_concurrent_logins: int = 4
+    # Why 16 is safe for OM: om.pool.SessionPool's docstring.
+    max_concurrent_logins: int = 16
     log_level: str = "INFO"
     om_timeout: float = 10.0
     login_backoff: float = 15.0
@@ -83,7 +84,7 @@ class Config:
             admins_are_moderators=source.boolean("MEET_ADMINS_ARE_MODERATORS", False),
             port=source.integer("PORT", 3000, low=1, high=65535),
             pool_size=source.integer("OPENMEETINGS_POOL_SIZE", 4, low=1, high=100),
-            max_concurrent_logins=source.integer("OPENMEETINGS_MAX_LOGINS", 4, low=1, high=100),
+            max_concurrent_logins=source.integer("OPENMEETINGS_MAX_LOGINS", 16, low=1, high=100),
             log_level=source.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             om_timeout=source.seconds("OPENMEETINGS_TIMEOUT", 10.0),
             login_backoff=source.seconds("OPENMEETINGS_LOGIN_BACKOFF", 15.0),
