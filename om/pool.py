@@ -1,24 +1,21 @@
 """Who holds which OM session (SID), and for how long.
 
-Three facts of OM shape this module:
+Three facts of OM shape this module (``UserWebService.getRoomHash``, ``WebSession.signIn``,
+``SessiondataDao``, ``CleanupJob``):
 - a hash is bound to the SID that made it, and opening it hands that SID to the
-  joining person (``WebSession.signIn`` in openmeetings-web re-points the SID to
-  the external user); so a SID makes one hash, ever, or one person enters as another;
+  joining person; so a SID makes one hash, ever, or one person enters as another;
 - an unused hash dies with its SID, which OM drops after ``session_timeout``
-  seconds idle (``CleanupJob.cleanSessions``); so the SID behind a link that has
-  not been clicked yet is kept alive (any SOAP call with it refreshes it) until the
-  link's TTL ends;
-- a login is the slow call: OM checks the password with scrypt (``SCryptImplementation``
-  in openmeetings-util) and, from OM 9, sleeps 6-16 s when it is wrong
-  (``UserDao.badPwdPenalty``); so logins happen ahead of time, in a pool of fresh
-  SIDs, never in a retry loop, and never more than a bound at once.
+  seconds idle; so the SID behind a link that has not been clicked yet is kept
+  alive (any SOAP call with it refreshes it) until the link's TTL ends;
+- a login is the slow call (and 6-16 s when the password is wrong); so logins
+  happen ahead of time, in a small pool of fresh SIDs, never in a retry loop.
+
+A separate "admin" SID, never used for a hash, serves lookups such as rooms.
 
 The pool follows demand: it keeps as many fresh SIDs ready as the most hashes taken
 in one ``job_interval`` over the last hour, never fewer than ``size`` nor more than
 ``max_size``. An hour after a rush the target is back at ``size``: the job drops
 aged SIDs as always and refills only to the target of the moment.
-
-A separate "admin" SID, never used for a hash, serves lookups such as rooms.
 """
 
 from __future__ import annotations
@@ -482,7 +479,8 @@ class SessionPool:
         async def ping(link_id: str, link: _Link) -> None:
             async with slots:
                 try:
-                    # Any SOAP call with the SID refreshes it in OM, even one then denied (SessiondataDao.check).
+                    # Any call with the SID refreshes it in OM, even one then denied (BaseWebService checks the
+                    # SID, which updates its last use, before it checks the right).
                     await self.client.get_room(link.session.sid, link.room_id or 1)
                 except OMNotFoundError:
                     pass
