@@ -169,13 +169,15 @@ class SessionPool:
     - ``max_concurrent_logins``: the most logins in flight at any moment, in a rush or not
       (``OPENMEETINGS_MAX_LOGINS``). The default, 16, is what one OM can take beside the people in its rooms. A login
       is OM's dearest call: the password is checked with scrypt (N=16384, r=8, p=8, ``SCryptImplementation`` in
-      openmeetings-util), eight passes over 16 MiB of scratch heap, some tenths of a second of a CPU core (an
-      estimate, not measured). 16 at once is then a few cores and some 256 MiB of heap for a moment, 16 of Tomcat's
-      request threads (200 by default on 5080, 150 on 5443: OM's ``conf/server.xml``) and 16 of its 100 database
-      connections (``maxTotal=100`` in OM's ``*_persistence.xml``): the people entering rooms keep the rest. With OM
-      answering a login in 200 ms that is up to 80 logins a second, so a rush of 100 on an empty pool is served in
-      about a second rather than queued behind 4 logins at a time (5 s); on a small OM server the scrypt work is the
-      limit, and the bound keeps it from taking every core and thread.
+      openmeetings-util), 16 MiB of scratch heap and, by estimate, about 0.4 s of a CPU core (OpenSSL's scrypt takes
+      0.42 s for those parameters on a 2-CPU test machine; OM's BouncyCastle Java is unlikely to be faster). So 16 at
+      once is 256 MiB of a heap
+      of 1-4 GiB (``-Xms1G -Xmx4G`` in OM's ``openmeetings.service``), 16 of Tomcat's request threads (200 by default
+      on 5080, 150 on 5443: OM's ``conf/server.xml``) and 16 of its 100 database connections (``maxTotal=100`` in
+      OM's ``*_persistence.xml``): the people entering rooms keep the rest. A 16-core OM then logs the bot in some 40
+      times a second, a 4-core one some 10; on an OM with fewer cores than the bound, a rush's logins take all its
+      CPU for a moment, so lower the bound there. Against 4 at a time, a rush of 100 on an empty pool waits for 6
+      rounds of logins rather than 24.
     - Whatever the bound, a wrong password is tried once: while no login has worked within the last ``job_interval``
       (at start, after a failure, after a quiet spell) logins go one at a time, so a refused password costs OM one
       6-16 s sleep (``UserDao.badPwdPenalty``) and the account one failed try, not one per person waiting.
