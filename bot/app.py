@@ -71,6 +71,7 @@ def build(config: Config) -> Bot:
         config.openmeetings_user,
         config.openmeetings_password,
         size=config.pool_size,
+        max_size=config.pool_max,
         session_timeout=config.session_timeout,
         link_ttl=config.join_link_ttl,
         max_concurrent_logins=config.max_concurrent_logins,

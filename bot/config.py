@@ -64,7 +64,9 @@ class Config:
     port: int = 3000
     host: str = "0.0.0.0"  # noqa: S104 - a PaaS routes to $PORT on every interface
     pool_size: int = 4
-    max_concurrent_logins: int = 4
+    pool_max: int = 50
+    # Why 16 is safe for OM: om.pool.SessionPool's docstring.
+    max_concurrent_logins: int = 16
     log_level: str = "INFO"
     om_timeout: float = 10.0
     login_backoff: float = 15.0
@@ -105,7 +107,8 @@ class Config:
             port=source.integer("PORT", 3000, low=1, high=65535),
             host=source.host("HOST", "0.0.0.0"),  # noqa: S104 - the default: every interface
             pool_size=source.integer("OPENMEETINGS_POOL_SIZE", 4, low=1, high=100),
-            max_concurrent_logins=source.integer("OPENMEETINGS_MAX_LOGINS", 4, low=1, high=100),
+            pool_max=source.integer("OPENMEETINGS_POOL_MAX", 50, low=1, high=500),
+            max_concurrent_logins=source.integer("OPENMEETINGS_MAX_LOGINS", 16, low=1, high=100),
             log_level=source.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             om_timeout=source.seconds("OPENMEETINGS_TIMEOUT", 10.0),
             login_backoff=source.seconds("OPENMEETINGS_LOGIN_BACKOFF", 15.0),

@@ -86,7 +86,9 @@ def verdict(
     socket_connected: bool | None,
 ) -> tuple[int, dict[str, Any]]:
     """(HTTP status, body) from what was last seen. Pure. Never a secret: OM errors and pool errors carry none."""
-    body: dict[str, Any] = {"pool": {"fresh": pool.fresh, "target": pool.target, "links": pool.links}}
+    body: dict[str, Any] = {
+        "pool": {"fresh": pool.fresh, "target": pool.target, "peak": pool.peak, "links": pool.links}
+    }
     problems: list[str] = []
     if seen is None:
         body["openmeetings"] = "unknown"

@@ -22,6 +22,7 @@ PREFIX = "omslack"
 # A login may take 30 s (OM 9 makes a wrong password wait 6-16 s); a warm /user/hash takes milliseconds.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0)
 
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -69,7 +70,16 @@ class _StateCollector(Collector):
         sessions.add_metric(["fresh"], status.fresh)
         sessions.add_metric(["links"], status.links)
         yield sessions
-        yield GaugeMetricFamily(f"{PREFIX}_pool_target", "OPENMEETINGS_POOL_SIZE", value=status.target)
+        yield GaugeMetricFamily(
+            f"{PREFIX}_pool_target",
+            "Fresh sessions the pool keeps ready now: the recent peak, at least OPENMEETINGS_POOL_SIZE",
+            value=status.target,
+        )
+        yield GaugeMetricFamily(
+            f"{PREFIX}_pool_peak",
+            "The most links handed out in one pool interval over the last hour",
+            value=status.peak,
+        )
         yield CounterMetricFamily(f"{PREFIX}_om_logins", "Successful logins to OpenMeetings", value=status.logins)
         yield CounterMetricFamily(
             f"{PREFIX}_om_sid_renewals",

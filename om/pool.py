@@ -11,12 +11,19 @@ Three facts of OM shape this module (``UserWebService.getRoomHash``, ``WebSessio
   happen ahead of time, in a small pool of fresh SIDs, never in a retry loop.
 
 A separate "admin" SID, never used for a hash, serves lookups such as rooms.
+
+The pool follows demand: it keeps as many fresh SIDs ready as the most hashes taken
+in one ``job_interval`` over the last hour, never fewer than ``size`` nor more than
+``max_size``. An hour after a rush the target is back at ``size``: the job drops
+aged SIDs as always and refills only to the target of the moment.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
 import secrets
 import time
 from collections import deque
@@ -42,6 +49,9 @@ T = TypeVar("T")
 # cap: each wrong-password try costs OM (and us) 6-16 s, and OM may lock accounts.
 AUTH_BACKOFF_START = 15.0
 AUTH_BACKOFF_MAX = 300.0
+
+# How far back the pool looks for the peak it keeps fresh SIDs ready for.
+DEMAND_WINDOW = 3600.0
 
 
 @dataclass(slots=True)
@@ -69,6 +79,7 @@ class IssuedHash:
 @dataclass(frozen=True, slots=True)
 class PoolStatus:
     fresh: int
+    # Fresh SIDs kept ready now: ``peak`` held between the pool's size and its max_size.
     target: int
     links: int
     logins: int
@@ -76,6 +87,8 @@ class PoolStatus:
     keepalives: int
     last_error: str | None
     auth_blocked_for: float
+    # The most hashes taken in one pool interval over the last hour.
+    peak: int
 
 
 @dataclass(slots=True)
@@ -92,10 +105,53 @@ class _AuthState:
     backoff: float = AUTH_BACKOFF_START
 
 
+class _Demand:
+    """The most hashes taken in one interval of ``interval`` seconds over the last ``window`` seconds.
+
+    Only intervals in which something was taken are kept, as (interval number, count), so the memory is at most one
+    pair an interval of the window (60 with the defaults), and a few after a rush. Counting a take is O(1); the peak of
+    the past intervals is worked out again only as an interval closes.
+    """
+
+    __slots__ = ("_clock", "_count", "_index", "_interval", "_past", "_past_peak", "_span")
+
+    def __init__(self, interval: float, window: float, clock: Callable[[], float]) -> None:
+        self._interval = interval
+        self._span = max(1, math.ceil(window / interval))  # intervals in the window, the current one among them
+        self._clock = clock
+        self._past: deque[tuple[int, int]] = deque()
+        self._past_peak = 0
+        self._index = self._now()
+        self._count = 0
+
+    def _now(self) -> int:
+        return math.floor(self._clock() / self._interval)
+
+    def _roll(self) -> None:
+        index = self._now()
+        if index <= self._index:
+            return
+        if self._count:
+            self._past.append((self._index, self._count))
+        self._index, self._count = index, 0
+        while self._past and self._past[0][0] <= index - self._span:
+            self._past.popleft()
+        self._past_peak = max((count for _, count in self._past), default=0)
+
+    def take(self) -> None:
+        self._roll()
+        self._count += 1
+
+    @property
+    def peak(self) -> int:
+        self._roll()
+        return max(self._past_peak, self._count)
+
+
 @dataclass(slots=True)
 class _Tasks:
-    # One task per login on its way into the pool.
-    refills: set[asyncio.Task[None]] = field(default_factory=set)
+    # One task per login on its way into the pool; it ends with the error its login failed with, or None.
+    refills: set[asyncio.Task[OMError | None]] = field(default_factory=set)
     # People waiting for one of those logins, the pool being empty when they came.
     takers: deque[asyncio.Future[_Session]] = field(default_factory=deque)
     # A refill failure has been logged; the next success says so.
@@ -103,6 +159,29 @@ class _Tasks:
 
 
 class SessionPool:
+    """Fresh SIDs for hashes (one SID a hash), the SIDs behind unclicked links, and the lookup SID.
+
+    - ``size``: the fewest fresh SIDs kept ready (``OPENMEETINGS_POOL_SIZE``).
+    - ``max_size``: the most (``OPENMEETINGS_POOL_MAX``; never below ``size``). In between, the pool keeps ready as
+      many as the most hashes taken in one ``job_interval`` over the last hour. A waiting SID costs OM a row in its
+      session table and a login every ``max_fresh_age`` (15 min by default): 50 of them, some 200 logins an hour.
+    - ``max_concurrent_logins``: the most logins in flight at any moment, in a rush or not
+      (``OPENMEETINGS_MAX_LOGINS``). The default, 16, is what one OM can take beside the people in its rooms. A login
+      is OM's dearest call: the password is checked with scrypt (N=16384, r=8, p=8, ``SCryptImplementation`` in
+      openmeetings-util), 16 MiB of scratch heap and, by estimate, about 0.4 s of a CPU core (OpenSSL's scrypt takes
+      0.42 s for those parameters on a 2-CPU test machine; OM's BouncyCastle Java is unlikely to be faster). So 16 at
+      once is 256 MiB of a heap
+      of 1-4 GiB (``-Xms1G -Xmx4G`` in OM's ``openmeetings.service``), 16 of Tomcat's request threads (200 by default
+      on 5080, 150 on 5443: OM's ``conf/server.xml``) and 16 of its 100 database connections (``maxTotal=100`` in
+      OM's ``*_persistence.xml``): the people entering rooms keep the rest. A 16-core OM then logs the bot in some 40
+      times a second, a 4-core one some 10; on an OM with fewer cores than the bound, a rush's logins take all its
+      CPU for a moment, so lower the bound there. Against 4 at a time, a rush of 100 on an empty pool waits for 6
+      rounds of logins rather than 24.
+    - Whatever the bound, a wrong password is tried once: while no login has worked within the last ``job_interval``
+      (at start, after a failure, after a quiet spell) logins go one at a time, so a refused password costs OM one
+      6-16 s sleep (``UserDao.badPwdPenalty``) and the account one failed try, not one per person waiting.
+    """
+
     def __init__(
         self,
         client: OMClient,
@@ -110,9 +189,10 @@ class SessionPool:
         password: str,
         *,
         size: int = 4,
+        max_size: int = 50,
         session_timeout: float = 1800.0,
         link_ttl: float = 3600.0,
-        max_concurrent_logins: int = 4,
+        max_concurrent_logins: int = 16,
         login_backoff: float = AUTH_BACKOFF_START,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -120,6 +200,7 @@ class SessionPool:
         self._user = user
         self._password = password
         self.size = size
+        self.max_size = max(size, max_size)
         self.session_timeout = session_timeout
         self.link_ttl = link_ttl
         self._clock = clock
@@ -127,14 +208,19 @@ class SessionPool:
         self._links: dict[str, _Link] = {}
         self._admin: _Session | None = None
         self._admin_lock = asyncio.Lock()
+        self.max_concurrent_logins = max_concurrent_logins
         self._login_slots = asyncio.Semaphore(max_concurrent_logins)
+        # Held by the login that goes alone while none has worked lately (see _login).
+        self._probe = asyncio.Lock()
         self._login_backoff = login_backoff
         self._auth = _AuthState(backoff=login_backoff)
         self._stats = _Stats()
         self._tasks = _Tasks()
+        self._demand = _Demand(self.job_interval, DEMAND_WINDOW, clock)
         self.last_error: str | None = None
         self._closed = False
-        self._last_login_failed = False
+        # When the last login worked; None before the first, and from a failed one until the next that works.
+        self._login_worked_at: float | None = None
 
     # -- timing rules -------------------------------------------------------------
 
@@ -151,6 +237,11 @@ class SessionPool:
     @property
     def job_interval(self) -> float:
         return max(0.05, min(60.0, self.session_timeout / 6))
+
+    @property
+    def target(self) -> int:
+        """Fresh SIDs to keep ready now: the most hashes taken in one job interval over the last hour, within bounds."""
+        return max(self.size, min(self.max_size, self._demand.peak))
 
     # -- the hot path -------------------------------------------------------------
 
@@ -218,6 +309,7 @@ class SessionPool:
     # -- logins ---------------------------------------------------------------------
 
     async def _take_fresh(self) -> _Session:
+        self._demand.take()
         now = self._clock()
         while self._fresh:
             session = self._fresh.popleft()
@@ -237,10 +329,19 @@ class SessionPool:
                 tasks.takers.remove(taker)
 
     async def _login(self) -> _Session:
+        if not self._logins_work:
+            # Until a login has worked lately, one at a time: a wrong password costs OM 6-16 s a try and may lock the
+            # user, so it is tried once, however many are waiting to log in; the others follow if it works.
+            async with self._probe:
+                if not self._logins_work:
+                    return await self._login_now()
+        return await self._login_now()
+
+    async def _login_now(self) -> _Session:
         auth = self._auth
         if auth.error is not None and self._clock() < auth.retry_at:
             # Don't pay (and make OM pay) another 6-16 s for a password known to be wrong.
-            self._last_login_failed = True
+            self._login_worked_at = None
             raise auth.error
         async with self._login_slots:
             if auth.error is not None and self._clock() < auth.retry_at:
@@ -255,7 +356,7 @@ class SessionPool:
                 auth.retry_at = self._clock() + auth.backoff
                 auth.backoff = min(auth.backoff * 2, max(AUTH_BACKOFF_MAX, self._login_backoff))
                 self.last_error = str(exc)
-                self._last_login_failed = True
+                self._login_worked_at = None
                 log.error(
                     "om login refused (%s): check OPENMEETINGS_USER and OPENMEETINGS_PASSWORD, and that "
                     "the user is of type USER with the LOGIN right and in a group",
@@ -264,28 +365,29 @@ class SessionPool:
                 raise
             except OMError as exc:
                 self.last_error = str(exc)
-                self._last_login_failed = True
+                self._login_worked_at = None
                 raise
-        self._last_login_failed = False
+        now = self._clock()
+        self._login_worked_at = now
         if auth.error is not None:
             log.info("om login works again")
         self._auth = _AuthState(backoff=self._login_backoff)
         self.last_error = None
         self._stats.logins += 1
-        now = self._clock()
         return _Session(sid, now)
 
     def _refill_soon(self) -> None:
         """Starts a login for each fresh SID the pool is short of and each person waiting, less those on their way.
 
-        Called as each SID is taken, so a burst's refill runs alongside its hashes, not after them.
+        Called as each SID is taken, so a burst's refill runs alongside its hashes, not after them, and the target
+        grows with the burst, so the pool is larger when the next one comes.
         """
         tasks = self._tasks
         if self._closed:
             return
-        short = self.size + len(tasks.takers) - len(self._fresh) - len(tasks.refills)
+        short = self.target + len(tasks.takers) - len(self._fresh) - len(tasks.refills)
         if not self._logins_work:
-            # Until a login has worked, one at a time: a wrong password costs OM 6-16 s a try and may lock the user.
+            # Until a login has worked lately, one at a time (see _login); the rest start once it has.
             short = min(short, 1 - len(tasks.refills))
         if short <= 0:
             return
@@ -297,9 +399,11 @@ class SessionPool:
 
     @property
     def _logins_work(self) -> bool:
-        return self._stats.logins > 0 and not self._last_login_failed
+        """A login has worked within the last job interval, and none has failed since."""
+        worked = self._login_worked_at
+        return worked is not None and self._clock() - worked < self.job_interval
 
-    async def _refill_one(self) -> None:
+    async def _refill_one(self) -> OMError | None:
         tasks = self._tasks
         try:
             session = await self._login()
@@ -315,7 +419,7 @@ class SessionPool:
                 # Once per run of failures: with OM down, every /meet would otherwise add a line.
                 log.warning("om pool: refill failed: %s", exc)
             tasks.warned = True
-            return
+            return exc
         tasks.refills.discard(asyncio.current_task())
         if tasks.warned:
             log.info("om pool: refill works again")
@@ -330,20 +434,24 @@ class SessionPool:
                 self._fresh.append(session)
         # After the first login that works, those who waited on it get logins of their own.
         self._refill_soon()
+        return None
 
     async def refill(self) -> None:
-        """Tops the fresh pool up to its size (counting logins already on their way) and waits for it."""
-        while not self._closed and len(self._fresh) + len(self._tasks.refills) < self.size:
-            missing = self.size - len(self._fresh) - len(self._tasks.refills)
-            if not self._logins_work:
-                missing = 1  # one at a time until a login works (see _refill_soon)
-            results = await asyncio.gather(*(self._login() for _ in range(missing)), return_exceptions=True)
-            for result in results:
-                if isinstance(result, _Session):
-                    self._fresh.append(result)
-            errors = [r for r in results if isinstance(r, BaseException)]
-            if errors:
-                raise errors[0]
+        """Tops the fresh pool up to its target (counting logins already on their way) and waits for those logins.
+
+        The same logins as a take starts, so the two never log in twice for one gap: a lone one first when none has
+        worked lately, then the rest. Raises what one of them failed with.
+        """
+        for _ in range(2):
+            self._refill_soon()
+            pending = set(self._tasks.refills)
+            if not pending:
+                return
+            done, _ = await asyncio.wait(pending)
+            for task in done:
+                error = None if task.cancelled() else task.result()
+                if error is not None:
+                    raise error
 
     # -- the scheduler's job --------------------------------------------------------
 
@@ -356,10 +464,9 @@ class SessionPool:
             self._stats.renewals += len(aged)
         self._drop_expired_links(now)
         await self._keep_links_alive(now)
-        try:
+        # A failure is logged where it happened, once per run of failures.
+        with contextlib.suppress(OMError):
             await self.refill()
-        except OMError as exc:
-            log.warning("om pool: refill failed: %s", exc)
 
     def _drop_expired_links(self, now: float) -> None:
         for link_id in [k for k, link in self._links.items() if link.expires <= now]:
@@ -402,13 +509,14 @@ class SessionPool:
         blocked = max(0.0, auth.retry_at - self._clock()) if auth.error is not None else 0.0
         return PoolStatus(
             fresh=len(self._fresh),
-            target=self.size,
+            target=self.target,
             links=len(self._links),
             logins=self._stats.logins,
             renewals=self._stats.renewals,
             keepalives=self._stats.keepalives,
             last_error=self.last_error,
             auth_blocked_for=blocked,
+            peak=self._demand.peak,
         )
 
     async def close(self) -> None:

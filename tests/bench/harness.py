@@ -24,7 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -56,6 +56,10 @@ class Scenario:
     # False: each person sends the next /meet as soon as the last one is answered (sustained load).
     # True: ``concurrency`` people send a /meet at the same moment; the next wave comes once all are answered.
     waves: bool = False
+    # More than 0: each round starts both apps afresh with their default settings (none of ``Options.bot_env``), and
+    # sends this many waves of ``concurrency`` people, OM left to go quiet between them: a first rush on a pool at
+    # its default size, then the rushes that follow within the hour. Each wave is its own point (``Point.part``).
+    rushes: int = 0
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -66,6 +70,16 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("throughput", 64, 2000, 0.050, 600, "64 people at once, OM answers in 50 ms"),
         Scenario(
             "memory", 32, 10000, 0.020, 10000, "10,000 /meet, 32 at once, OM in 20 ms", memory_marks=(5000, 10000)
+        ),
+        Scenario(
+            "rush",
+            100,
+            200,
+            0.200,
+            200,
+            "100 people at once, OM answers in 200 ms, default settings; a second rush of 100 within the hour",
+            waves=True,
+            rushes=2,
         ),
     )
 }
@@ -98,6 +112,8 @@ class Point:
     requests: int
     concurrency: int
     om_latency: float
+    # Which of a scenario's rushes this point is (1, 2, …); 0 when the scenario has none.
+    part: int = 0
     acked: int = 0
     answered: int = 0
     ack_ms: list[float] = field(default_factory=list)
@@ -268,7 +284,7 @@ class App(Child):
 
 
 async def start_app(
-    name: str, env: dict[str, str], log_dir: Path, http: aiohttp.ClientSession, attempt: int = 0
+    name: str, env: dict[str, str], log_dir: Path, http: aiohttp.ClientSession, attempt: int | str = 0
 ) -> App:
     """Starts the app as the Procfile does and times it until ``/healthz`` answers 200."""
     module = {"bot": "bot", "baseline": "tests.bench.baseline", "null": "tests.bench.null_app"}[name]
@@ -376,9 +392,9 @@ class Rig:
 
 
 async def run_point(
-    rig: Rig, app: App, scenario: Scenario, n: int, concurrency: int, latency: float, rnd: int
+    rig: Rig, app: App, scenario: Scenario, n: int, concurrency: int, latency: float, rnd: int, part: int = 0
 ) -> Point:
-    point = Point(app.name, scenario.name, rnd, n, concurrency, latency)
+    point = Point(app.name, scenario.name, rnd, n, concurrency, latency, part)
     async with rig.http.post(rig.om.control + "/latency", params={"seconds": str(latency)}) as response:
         response.raise_for_status()
     om0, slack0 = await rig.om.stats(rig.http), await rig.slack.stats(rig.http)
@@ -442,6 +458,34 @@ async def run_point(
     point.om_requests = om1["requests"] - om0["requests"]
     point.slack_api_calls = slack1["api_calls"] - slack0["api_calls"]
     return point
+
+
+async def run_rushes(
+    rig: Rig, options: Options, scenario: Scenario, log_dir: Path, rnd: int, say: Callable[[str], None]
+) -> list[Point]:
+    """One round of a ``rushes`` scenario: both apps started afresh with their defaults, then the rushes,
+    interleaved (bot's first, baseline's first, bot's second, …), each app's pool left to settle between them."""
+    concurrency = options.concurrency or scenario.concurrency
+    latency = options.latency if options.latency is not None else scenario.om_latency
+    apps: dict[str, App] = {}
+    points: list[Point] = []
+    try:
+        for name in options.apps:
+            env = app_env(rig.om, rig.slack, free_port(), {})
+            apps[name] = await start_app(name, env, log_dir, rig.http, f"{scenario.name}{rnd}")
+        await _settle(rig)  # the bot's first fill of its pool is start-up work, not the rush's
+        for part in range(1, scenario.rushes + 1):
+            for name, app in apps.items():
+                point = await run_point(rig, app, scenario, concurrency, concurrency, latency, rnd, part)
+                points.append(point)
+                say(
+                    f"{scenario.name} round {rnd} {name} rush {part}: {point.answered}/{point.requests} answered, "
+                    f"reply p50 {percentile(point.reply_ms, 50):.1f} ms, p99 {percentile(point.reply_ms, 99):.1f} ms"
+                )
+    finally:
+        for app in apps.values():
+            await app.stop()
+    return points
 
 
 async def measure_floor(rig: Rig, log_dir: Path, waves: int, size: int) -> dict[str, float]:
@@ -564,6 +608,10 @@ async def run(options: Options, progress: IO[str] | None = None) -> Report:
                         children.append(app)
             say("start-up to a healthy /healthz: " + ", ".join(f"{n} {max(v):.2f} s" for n, v in startups.items()))
             for scenario in chosen:
+                if scenario.rushes:
+                    for rnd in range(1, options.rounds + 1):
+                        points += await run_rushes(rig, options, scenario, log_dir, rnd, say)
+                    continue
                 n = options.requests or (scenario.quick_requests if options.quick else scenario.requests)
                 concurrency = options.concurrency or scenario.concurrency
                 latency = options.latency if options.latency is not None else scenario.om_latency

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from .harness import SCENARIOS, Figures, Report
+from .harness import SCENARIOS, Figures, Report, percentile
 
 # (label, field, format); lower is better unless the label says otherwise.
 ROWS: tuple[tuple[str, str, str], ...] = (
@@ -61,6 +61,14 @@ def format_report(report: Report) -> str:
             ratio = _ratio(values[0], values[1]) if len(apps) == 2 else ""
             rows.append([label, *cells, ratio])
         out += _table(["", *apps, "bot / baseline" if len(apps) == 2 else ""], rows)
+        if scenario.rushes:
+            rows = []
+            for part in range(1, scenario.rushes + 1):
+                p50s = [rush_p50(report, name, a, part) for a in apps]
+                ratio = _ratio(p50s[0], p50s[1]) if len(apps) == 2 else ""
+                rows.append([f"rush {part}: reply at response_url p50 (ms)", *(f"{v:.1f}" for v in p50s), ratio])
+            out.append("")
+            out += _table(["each rush on its own", *apps, "bot / baseline" if len(apps) == 2 else ""], rows)
         if name == "burst" and report.floor:
             out.append(
                 f"Load generator floor (the same waves to a server that only answers 200): ack p50 "
@@ -82,6 +90,12 @@ def format_report(report: Report) -> str:
         out.append("### targets")
         out += [f"- {line}" for line in targets(report)]
     return "\n".join(out)
+
+
+def rush_p50(report: Report, scenario: str, app: str, part: int) -> float:
+    """Reply p50 of one of a ``rushes`` scenario's rushes, every round pooled."""
+    points = [p for p in report.points if p.scenario == scenario and p.app == app and p.part == part]
+    return percentile([v for p in points for v in p.reply_ms], 50)
 
 
 def targets(report: Report) -> list[str]:
@@ -128,6 +142,13 @@ def targets(report: Report) -> list[str]:
         lambda v: v >= 3,
         ".2f",
     )
+    if "rush" in s:
+        for part, most in ((1, 1.2), (2, 0.6)):
+            value = rush_p50(report, "rush", "bot", part) / rush_p50(report, "rush", "baseline", part)
+            lines.append(
+                f"rush {part} (default settings), bot reply p50 / baseline's (target <= {most}): {value:.2f} "
+                f"{'MET' if value <= most else 'NOT MET'}"
+            )
     if "burst" in s:
         # A wave starts once the last one's slowest reply is in, so this is a latency figure, not a capacity one.
         ratio = s["burst"]["bot"].meets_per_s / s["burst"]["baseline"].meets_per_s

@@ -13,7 +13,7 @@ from tests.bench.report import ROWS, format_report
 
 async def test_a_tiny_run_of_both_apps_answers_every_meet_and_reports_every_figure() -> None:
     options = parse(
-        ["--scenarios", "hot,burst", "--requests", "5", "--concurrency", "3", "--latency", "0.01", "--quick"]
+        ["--scenarios", "hot,burst,rush", "--requests", "5", "--concurrency", "3", "--latency", "0.01", "--quick"]
     )
     report = await run(options)
 
@@ -34,10 +34,13 @@ async def test_a_tiny_run_of_both_apps_answers_every_meet_and_reports_every_figu
     assert report.floor["ack_p50_ms"] > 0 and report.floor["ack_p99_ms"] >= report.floor["ack_p50_ms"]
     points = [p for p in report.points if p.scenario == "burst"]
     assert [p.app for p in points] == ["bot", "baseline"]
+    # The rushes: one wave of ``concurrency`` people each, bot and baseline in turn, on apps started afresh.
+    rushes = [(p.app, p.part, p.answered) for p in report.points if p.scenario == "rush"]
+    assert rushes == [("bot", 1, 3), ("baseline", 1, 3), ("bot", 2, 3), ("baseline", 2, 3)]
 
     text = format_report(report)
     for label, attr, _ in ROWS:
         if attr != "rss_growth_mb":
             assert label in text
-    for label in ("start-up to healthy /healthz", "peak RSS", "### targets", report.machine["cpu"]):
+    for label in ("start-up to healthy /healthz", "peak RSS", "### targets", report.machine["cpu"], "rush 2: reply"):
         assert label in text

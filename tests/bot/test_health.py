@@ -12,7 +12,7 @@ from tests.conftest import RunningBot
 from tests.simulators.om import OMSimulator
 
 READY = PoolStatus(fresh=2, target=2, links=0, logins=2, renewals=0, keepalives=0, last_error=None,
-                   auth_blocked_for=0.0)  # fmt: skip
+                   auth_blocked_for=0.0, peak=0)  # fmt: skip
 
 
 async def test_a_hanging_om_gets_a_503_before_a_one_second_probe_gives_up(bot: RunningBot, om: OMSimulator) -> None:

@@ -22,6 +22,7 @@ async def test_healthz_is_200_when_om_answers_and_the_pool_is_filled(bot: Runnin
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok" and body["openmeetings"] == "ok"
+    assert body["pool"]["target"] == bot.context.pool.size and body["pool"]["peak"] == 0  # no link handed out yet
     for sid in om.sessions:
         assert sid not in response.text
 

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from om import (
     ExternalUser,
+    IssuedHash,
     OMBadCredentialsError,
     OMClient,
     OMError,
@@ -126,7 +127,7 @@ async def test_the_refill_starts_when_a_sid_is_taken_not_when_its_hash_answers(
 async def test_people_who_find_the_pool_empty_wait_for_logins_into_it_not_beside_it(
     om: OMSimulator, http: httpx.AsyncClient
 ) -> None:
-    pool = make_pool(om, http, size=2)
+    pool = make_pool(om, http, size=2, max_size=2)  # the target can't grow: the counts are the takers' alone
     await pool.refill()
     om.holds["/services/user/hash"] = asyncio.Event()
     om.holds["/services/user/login"] = asyncio.Event()  # the refill's logins are slow too
@@ -158,7 +159,7 @@ async def test_a_burst_with_a_wrong_password_costs_om_one_login(om: OMSimulator,
 async def test_a_refill_failure_is_logged_once_per_run_of_failures(
     om: OMSimulator, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    pool = make_pool(om, http, size=1)
+    pool = make_pool(om, http, size=1, max_size=1)
     await pool.refill()
     await om.stop()
     for _ in range(3):
@@ -175,7 +176,7 @@ async def test_a_refill_failure_is_logged_once_per_run_of_failures(
 async def test_a_burst_on_a_cold_pool_is_served_once_the_first_login_works(
     om: OMSimulator, http: httpx.AsyncClient
 ) -> None:
-    pool = make_pool(om, http, size=2)
+    pool = make_pool(om, http, size=2, max_size=2)
     issued = await asyncio.wait_for(
         asyncio.gather(*(pool.issue_hash(ALICE, RoomOptions(room_id=1)) for _ in range(5))), 10
     )
@@ -188,7 +189,7 @@ async def test_a_burst_on_a_cold_pool_is_served_once_the_first_login_works(
 async def test_a_failed_login_fails_only_whoever_no_other_login_is_coming_for(
     om: OMSimulator, http: httpx.AsyncClient, failing: int, refused: int
 ) -> None:
-    pool = make_pool(om, http, size=1)
+    pool = make_pool(om, http, size=1, max_size=1)  # the target can't grow: two logins on their way, no more
     await pool.refill()
     om.holds["/services/user/login"] = asyncio.Event()
     issuing = [asyncio.create_task(pool.issue_hash(ALICE, RoomOptions(room_id=1))) for _ in range(2)]
@@ -201,4 +202,92 @@ async def test_a_failed_login_fails_only_whoever_no_other_login_is_coming_for(
     om.holds["/services/user/login"].set()
     results = await asyncio.gather(*issuing, return_exceptions=True)
     assert sum(isinstance(r, OMError) for r in results) == refused
+    await pool.close()
+
+
+async def _rush(pool: SessionPool, people: int = 100) -> list[IssuedHash | BaseException]:
+    return await asyncio.gather(
+        *(
+            pool.issue_hash(ExternalUser(f"T1:U{i}", "slack", f"Person {i}"), RoomOptions(room_id=1))
+            for i in range(people)
+        ),
+        return_exceptions=True,
+    )
+
+
+async def test_a_rush_of_100_gets_a_sid_each_and_om_never_sees_more_logins_at_once_than_the_bound(
+    om: OMSimulator, http: httpx.AsyncClient
+) -> None:
+    now = [1000.0]  # the rush falls in one pool interval
+    pool = make_pool(om, http, clock=lambda: now[0])  # the defaults
+    await pool.refill()
+    om.latency = 0.02
+    om.holds["/services/user/login"] = asyncio.Event()
+    rushing = asyncio.create_task(_rush(pool))
+    # The logins for those who found the pool empty go out at once, up to the bound, and no further.
+    bound = pool.max_concurrent_logins
+    assert bound > 4
+    await om.wait_until(lambda: om.concurrent_logins == bound)
+    await om.wait_until(lambda: len(pool._tasks.takers) == 100 - pool.size)
+    assert om.concurrent_logins == bound
+    om.holds["/services/user/login"].set()
+    issued = await rushing
+    assert all(isinstance(i, IssuedHash) for i in issued), issued
+    hashes = [i.hash for i in issued if isinstance(i, IssuedHash)]
+    assert len({om.hashes[h].session_sid for h in hashes}) == 100  # no SID made two hashes
+    assert {om.hashes[h].requested_for for h in hashes} == {f"T1:U{i}" for i in range(100)}
+    await om.wait_until(lambda: om.concurrent_logins == 0 and not pool._tasks.refills)
+    assert om.max_concurrent_logins <= bound
+    await pool.close()
+
+
+async def test_the_pool_grows_with_a_rush_up_to_its_cap_and_is_back_to_its_size_an_hour_later(
+    om: OMSimulator, http: httpx.AsyncClient
+) -> None:
+    now = [1000.0]
+    pool = make_pool(om, http, clock=lambda: now[0])
+    await pool.refill()
+    assert (pool.status().target, pool.status().peak) == (pool.size, 0)
+    warm = om.count("/services/user/login")
+    om.latency = 0.01
+    assert all(isinstance(i, IssuedHash) for i in await _rush(pool))
+    status = pool.status()
+    assert (status.peak, status.target) == (100, pool.max_size)  # 100 taken in one interval; the cap is 50
+    await om.wait_until(lambda: pool.status().fresh == pool.max_size and not pool._tasks.refills)
+    # One login for each person the pool could not serve, and one for each fresh SID of the grown pool: no more.
+    assert om.count("/services/user/login") == warm + (100 - pool.size) + pool.max_size
+    assert pool.status().fresh == pool.max_size
+
+    # 20 minutes on, within the hour: the aged SIDs are renewed, to the grown target.
+    now[0] += 20 * 60
+    await pool.maintain()
+    assert (pool.status().fresh, pool.status().target, pool.status().renewals) == (50, 50, 50)
+    # An hour after the rush the peak has slid out of the window: aged SIDs are refilled to the size alone.
+    now[0] += 45 * 60
+    await pool.maintain()
+    status = pool.status()
+    assert (status.fresh, status.target, status.peak) == (pool.size, pool.size, 0)
+    await pool.close()
+
+
+@pytest.mark.parametrize("om_restarted", [False, True])
+async def test_a_wrong_password_in_a_rush_on_a_warm_pool_costs_om_one_login(
+    om: OMSimulator, http: httpx.AsyncClient, om_restarted: bool
+) -> None:
+    now = [1000.0]
+    om.bad_password_delay = (0.05, 0.05)
+    pool = make_pool(om, http, clock=lambda: now[0])
+    await pool.refill()
+    tried = om.count("/services/user/login")
+    om.api_user.password = "rotated"  # OM's admin changed the API user's password; the bot still has the old one
+    if om_restarted:
+        om.drop_sessions()  # each pooled SID is refused, and each of their people logs in on the spot
+    now[0] += 5 * 60  # the all-hands, some minutes after the pool was last filled
+    results = await _rush(pool)
+    served = [r for r in results if isinstance(r, IssuedHash)]
+    assert len(served) == (0 if om_restarted else pool.size)  # the pooled SIDs work unless OM dropped them
+    assert all(isinstance(r, OMBadCredentialsError) for r in results if not isinstance(r, IssuedHash)), results
+    await om.wait_until(lambda: not pool._tasks.refills)
+    assert om.count("/services/user/login") == tried + 1
+    assert pool.status().auth_blocked_for > 0
     await pool.close()
