@@ -6,6 +6,7 @@ No module-level app: the server and each test build their own, and every part ge
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from handlers.access import RateLimiter
-from handlers.deps import Deps, Settings
+from handlers.deps import BotStatus, Deps, Settings
+from handlers.home_activity import HomeActivity
 from handlers.shares import ShareStore
 from handlers.tokens import LinkSigner
 from om import OMClient, RoomDirectory, SessionPool
@@ -29,7 +31,7 @@ from .http import make_http_client
 from .logs import request_id_middleware
 from .metrics import Metrics
 from .slack.web_api import SlackAPI
-from .stores import MemorySpentLinks
+from .stores import MemoryRecentRooms, MemorySpentLinks, MemoryThrottle
 
 
 @dataclass(slots=True)
@@ -81,6 +83,7 @@ def build(config: Config) -> Bot:
     slack = SlackAPI(http, config.slack_api_url, config.slack_bot_token)
     metrics.watch(pool, slack)
     background = Background()
+    health = HealthWatch(om, timeout=min(CHECK_TIMEOUT, config.om_timeout))
     deps = Deps(
         settings=settings_of(config),
         pool=pool,
@@ -90,13 +93,30 @@ def build(config: Config) -> Bot:
         limiter=RateLimiter(config.rate_limit),
         signer=LinkSigner(config.join_link_key, config.join_link_ttl) if config.public_url else None,
         spent=MemorySpentLinks(config.join_link_ttl),
+        recent=MemoryRecentRooms(),
+        home_throttle=MemoryThrottle(HOME_PUBLISH_EVERY),
+        status=lambda: bot_status(health, pool, om),
+        home=HomeActivity(),
         spawn=background.spawn,
         count=metrics.count,
     )
     bolt = build_bolt(config)
     handlers.register(bolt, deps)
-    health = HealthWatch(om, timeout=min(CHECK_TIMEOUT, config.om_timeout))
     return Bot(config, http, om, pool, rooms, slack, metrics, health, background, bolt, deps)
+
+
+# views.publish at most once per person this often, however often the Home tab is opened.
+HOME_PUBLISH_EVERY = 5.0
+
+
+def bot_status(health: HealthWatch, pool: SessionPool, om: OMClient) -> BotStatus:
+    seen = health.seen
+    return BotStatus(
+        openmeetings=seen.openmeetings if seen is not None else "unknown",
+        version=om.version_seen,
+        sessions_ready=pool.status().fresh,
+        checked_seconds_ago=round(time.monotonic() - seen.at, 1) if seen is not None else None,
+    )
 
 
 def settings_of(config: Config) -> Settings:

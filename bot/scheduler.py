@@ -7,23 +7,36 @@ from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from handlers.home_activity import HomeActivity
+from handlers.home_view import HOME_ROOMS
 from om import RoomDirectory, SessionPool
-from om.rooms import LIST_REFRESH
+from om.rooms import COUNT_TTL, LIST_REFRESH
 
 from .health import PROBE_INTERVAL, HealthWatch
 
 POOL_JOB = "om-session-pool"
 ROOMS_JOB = "om-room-list"
 HEALTH_JOB = "om-health"
+HOME_JOB = "om-home-counts"
 
 
-def build_scheduler(pool: SessionPool, rooms: RoomDirectory, health: HealthWatch) -> AsyncIOScheduler:
+def build_scheduler(
+    pool: SessionPool, rooms: RoomDirectory, health: HealthWatch, home: HomeActivity
+) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     now = datetime.now().astimezone()
     # The first pool run fills the pool at start-up.
     _every(scheduler, POOL_JOB, pool.maintain, pool.job_interval, first=now)
     _every(scheduler, ROOMS_JOB, rooms.refresh_quietly, LIST_REFRESH)
     _every(scheduler, HEALTH_JOB, health.probe, PROBE_INTERVAL, first=now)
+
+    async def home_counts() -> None:
+        # While people use the Home tab, its rooms' counts stay fresh, so opening it costs OM nothing.
+        if home.in_use():
+            listed, _ = rooms.cached_public_rooms()
+            await rooms.counts_by_id([room.id for room in listed[:HOME_ROOMS]])
+
+    _every(scheduler, HOME_JOB, home_counts, COUNT_TTL * 0.8)
     return scheduler
 
 

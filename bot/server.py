@@ -75,7 +75,7 @@ async def _life(web_app: web.Application) -> AsyncIterator[None]:
 async def startup(bot: Bot, link: SocketModeLink | None) -> Running:
     """Starts the scheduler (its first run fills the pool), learns the bot's workspace, connects Socket Mode."""
     config = bot.config
-    scheduler = build_scheduler(bot.pool, bot.rooms, bot.health)
+    scheduler = build_scheduler(bot.pool, bot.rooms, bot.health, bot.deps.home)
     scheduler.start()
     # Learn the bot's own workspace before the first command needs it (SLACK_ALLOWED_TEAMS unset).
     warm_up = asyncio.create_task(bot.slack.own_team()) if not config.allowed_teams else None

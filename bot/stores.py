@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from cachetools import TTLCache
 
+from handlers.rooms import RoomRef
+
+RECENT = 5
+# People whose recent rooms are remembered, and for how long since their last join.
+RECENT_PEOPLE = 50_000
+RECENT_TTL = 30 * 24 * 3600.0
+
 # A spent link is remembered for as long as a link lives; past that its token is refused as expired anyway. The
 # size only bounds memory under an absurd load: at the default rate limit it is far beyond what people can spend.
 SPENT_LIMIT = 1_000_000
@@ -21,3 +28,26 @@ class MemorySpentLinks:
 
     async def release(self, key: str) -> None:
         self._spent.pop(key, None)
+
+
+class MemoryRecentRooms:
+    def __init__(self) -> None:
+        self._rooms: TTLCache[str, list[RoomRef]] = TTLCache(maxsize=RECENT_PEOPLE, ttl=RECENT_TTL)
+
+    async def add(self, person: str, room: RoomRef) -> None:
+        kept = [r for r in self._rooms.get(person, []) if r.room_id != room.room_id]
+        self._rooms[person] = [room, *kept][:RECENT]
+
+    async def get(self, person: str) -> list[RoomRef]:
+        return list(self._rooms.get(person, []))
+
+
+class MemoryThrottle:
+    def __init__(self, seconds: float, size: int = 100_000) -> None:
+        self._seen: TTLCache[str, bool] = TTLCache(maxsize=size, ttl=seconds)
+
+    async def first(self, key: str) -> bool:
+        if key in self._seen:
+            return False
+        self._seen[key] = True
+        return True

@@ -7,11 +7,21 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from .actions import join_link, list_page, pick_room, recordings_page, share_room, watch_recording
+from .actions import (
+    home_join,
+    home_link,
+    join_link,
+    list_page,
+    pick_room,
+    recordings_page,
+    share_room,
+    watch_recording,
+)
 from .commands import meet
 from .deps import Deps
-from .listener import acked
-from .payloads import read_action, read_command
+from .events import app_home
+from .listener import acked, acked_quietly
+from .payloads import read_action, read_command, read_home_opened
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -22,3 +32,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(list_page.ACTION_ID)(acked(deps, read_action, list_page.answer, "button", "page"))
     app.action(watch_recording.ACTION_ID)(acked(deps, read_action, watch_recording.answer, "button", "watch"))
     app.action(recordings_page.ACTION_ID)(acked(deps, read_action, recordings_page.answer, "button", "recordings"))
+    app.action(home_join.ACTION_ID)(acked_quietly(deps, read_action, home_join.answer, "button", "home_join"))
+    app.action(home_link.ACTION_ID)(acked_quietly(deps, read_action, home_link.answer, "button", "home_link"))
+    app.event(app_home.EVENT)(acked_quietly(deps, read_home_opened, app_home.answer, "event", "app_home"))

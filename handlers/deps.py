@@ -9,6 +9,8 @@ from typing import Any, Protocol
 from om import RoomDirectory, SessionPool
 
 from .access import RateLimiter
+from .home_activity import HomeActivity
+from .rooms import RoomRef
 from .shares import ShareStore
 from .tokens import LinkSigner
 
@@ -64,6 +66,34 @@ class SlackWeb(Protocol):
         """Posts a direct message from the bot; "" when it went, else Slack's reason."""
         ...
 
+    async def publish_home(self, user_id: str, view: dict[str, Any]) -> bool: ...
+
+    async def open_modal(self, trigger_id: str, view: dict[str, Any]) -> bool: ...
+
+
+class RecentRooms(Protocol):
+    """The last rooms each person joined through the bot (``bot/stores.py``), newest first."""
+
+    async def add(self, person: str, room: RoomRef) -> None: ...
+
+    async def get(self, person: str) -> list[RoomRef]: ...
+
+
+class Throttle(Protocol):
+    async def first(self, key: str) -> bool:
+        """True at most once per key within the throttle's window."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class BotStatus:
+    """What workspace admins see on the Home tab: never a secret."""
+
+    openmeetings: str  # "ok", "not ready", "unreachable", "unknown"
+    version: str
+    sessions_ready: int
+    checked_seconds_ago: float | None
+
 
 Work = Coroutine[Any, Any, None]
 
@@ -79,6 +109,11 @@ class Deps:
     # Signs join links minted at the click; None without PUBLIC_URL (hashes are minted ahead).
     signer: LinkSigner | None
     spent: SpentLinks
+    recent: RecentRooms
+    # views.publish at most once per person every few seconds, however often the Home tab is opened.
+    home_throttle: Throttle
+    status: Callable[[], BotStatus]
+    home: HomeActivity
     # Runs work after an ack as a task the shutdown drain waits for (bot/background.py).
     spawn: Callable[[Work, str], None]
     # Counts one answered command or click: (trigger, outcome).

@@ -82,3 +82,29 @@ async def _farewell(deps: Deps, response_url: str) -> None:
         await asyncio.wait_for(deps.slack.respond(response_url, messages.error_message(messages.RESTARTED)), 2.0)
     except (TimeoutError, asyncio.CancelledError):
         log.warning("could not tell a person that the bot restarted before it answered")
+
+
+QuietAnswer = Callable[[R, Deps], Awaitable[str]]
+
+
+def acked_quietly(deps: Deps, read: Read[R], answer: QuietAnswer[R], trigger: str, name: str) -> Listener:
+    """For what has no response_url (an event, a click in the Home tab): ack, run ``answer``, which talks to Slack
+    itself (views.publish, views.open), and count the outcome it returns."""
+
+    async def work(body: Body) -> None:
+        try:
+            outcome = await answer(read(body), deps)
+        except Exception:
+            log.exception("%s: unexpected failure", name)
+            outcome = "unexpected"
+        deps.count(trigger, outcome)
+
+    async def listener(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack()
+        if context.get(ACKED):
+            await work(body)
+            return
+        deps.spawn(work(body), name)
+
+    listener.__name__ = name
+    return listener

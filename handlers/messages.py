@@ -26,6 +26,8 @@ SHARE_ACTION = "share_room"
 PAGE_ACTION = "list_page"
 WATCH_ACTION = "watch_recording"
 RECORDINGS_PAGE_ACTION = "recordings_page"
+HOME_JOIN_ACTION = "home_join"  # Join beside a room on the Home tab
+HOME_LINK_ACTION = "home_link"  # the personal link in the modal Join opens (without PUBLIC_URL)
 CANDIDATE_LIMIT = 20
 
 USAGE = (

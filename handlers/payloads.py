@@ -64,6 +64,24 @@ class ActionRequest:
     value: Mapping[str, Any] = field(default_factory=dict)
     conversation: Conversation = Conversation()
     response_url: str = ""
+    # A click in a view (the Home tab, a modal) has no response_url; its trigger_id may open a modal for 3 s.
+    trigger_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HomeOpened:
+    """``app_home_opened``: someone opened the app's Home tab (``tab == "home"``) or its Messages tab."""
+
+    who: Requester
+    tab: str
+
+
+def read_home_opened(body: Body) -> HomeOpened:
+    event = _mapping(body, "event")
+    return HomeOpened(
+        who=Requester(_text(event, "user"), _text(body, "team_id"), _text(body, "enterprise_id") or None),
+        tab=_text(event, "tab"),
+    )
 
 
 def read_command(body: Body) -> CommandRequest:
@@ -96,6 +114,7 @@ def read_action(body: Body) -> ActionRequest:
         value=_button_value(first),
         conversation=Conversation(_text(channel, "id"), _text(channel, "name")),
         response_url=_text(body, "response_url"),
+        trigger_id=_text(body, "trigger_id"),
     )
 
 
@@ -103,6 +122,9 @@ def summary(body: Body) -> str:
     """What Slack asked for and by whom, for the log; never the text typed or a response_url."""
     if "command" in body:
         return f"command={_text(body, 'command')} user={_text(body, 'user_id')}"
+    if _text(body, "type") == "event_callback":
+        event = _mapping(body, "event")
+        return f"event={_text(event, 'type')} user={_text(event, 'user')}"
     action = read_action(body)
     return f"type={_text(body, 'type')} action={action.action_id} user={action.who.user_id}"
 

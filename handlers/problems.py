@@ -70,9 +70,11 @@ PROBLEMS: tuple[tuple[type[OMError], Problem], ...] = (
 )
 
 # Every outcome a command or click is counted under: the metrics label's whole, fixed set.
-# "preview", "expired" and "spent" are for join links opened in a browser (handlers/browser/open_link.py).
+# "preview", "expired" and "spent" are for join links opened in a browser (handlers/browser/open_link.py);
+# "ignored" for events the bot has nothing to do for (a Messages tab opened, a Home tab opened twice in a moment).
 OUTCOMES = (
-    "ok", "usage", "refused", "invalid", "preview", "expired", "spent", *sorted({row.outcome for _, row in PROBLEMS})
+    "ok", "usage", "refused", "invalid", "ignored", "preview", "expired", "spent",
+    *sorted({row.outcome for _, row in PROBLEMS}),
 )  # fmt: skip
 
 

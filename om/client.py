@@ -65,6 +65,8 @@ class OMClient:
         self._login_timeout = login_timeout
         self._observe = observe
         self._login_verb: str | None = None
+        # The version OM named when the login verb was chosen ("" until the first login).
+        self.version_seen = ""
         self._verb_lock = asyncio.Lock()
 
     # -- calls that need no SID -------------------------------------------------
@@ -210,6 +212,7 @@ class OMClient:
         async with self._verb_lock:
             if self._login_verb is None or refresh:
                 info = await self.version()
+                self.version_seen = info.version
                 # 9.0 moved login to POST + form (CVE-2026-34020); 7.x/8.x take GET + query.
                 self._login_verb = "GET" if 0 < info.major < 9 else "POST"
             return self._login_verb

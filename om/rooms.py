@@ -100,6 +100,18 @@ class RoomDirectory:
             await self.refresh()
         return list(self._listed or [])
 
+    def cached_public_rooms(self) -> tuple[list[Room], float | None]:
+        """The public rooms as last fetched, and how many seconds ago (None: never), without asking OM."""
+        if self._listed is None:
+            return [], None
+        return list(self._listed), self._clock() - self._listed_at
+
+    def cached_counts(self, room_ids: Iterable[int]) -> dict[int, int | None]:
+        """People in each room as last counted, where that count is still fresh; None elsewhere. Asks OM nothing."""
+        now = self._clock()
+        found = {room_id: self._counts.get(room_id) for room_id in room_ids}
+        return {room_id: (entry[1] if entry and entry[0] > now else None) for room_id, entry in found.items()}
+
     async def find(self, name: str) -> list[Room]:
         return match_rooms(await self.public_rooms(), name)
 

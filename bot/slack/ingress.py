@@ -88,10 +88,17 @@ def is_ssl_check(body: str) -> bool:
 
 
 def acked_empty(body: str) -> bool:
-    """A slash command or a block_actions click: its ack is an empty 200 whatever the listener does."""
+    """A slash command, a block_actions click or an Events API callback: its ack is an empty 200 whatever the
+    listener does. (``url_verification`` is not: Bolt answers it with its challenge.)"""
     # Form keys can't hold a raw "&" or "=", so this finds a "command" field and nothing else.
     if "&command=" in "&" + body:
         return True
+    if body.startswith("{"):
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            return False
+        return isinstance(parsed, dict) and parsed.get("type") == "event_callback"
     if not body.startswith("payload=") and "&payload=" not in body:
         return False
     payload = parse_qs(body, max_num_fields=64).get("payload")

@@ -35,6 +35,8 @@ class SlackAPI:
         self._auth_test_url = httpx.URL(base_url + "auth.test")
         self._open_url = httpx.URL(base_url + "conversations.open")
         self._post_url = httpx.URL(base_url + "chat.postMessage")
+        self._publish_url = httpx.URL(base_url + "views.publish")
+        self._modal_url = httpx.URL(base_url + "views.open")
         self._auth = {"Authorization": f"Bearer {token}"}
         self._users: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
         self._failed: dict[str, float] = {}
@@ -167,6 +169,16 @@ class SlackAPI:
                 "unfurl_links": False, "unfurl_media": False}  # fmt: skip
         posted = await self._call(self._post_url, body, "chat.postMessage")
         return posted if isinstance(posted, str) else ""
+
+    async def publish_home(self, user_id: str, view: dict[str, Any]) -> bool:
+        """``views.publish``: the person's Home tab."""
+        answer = await self._call(self._publish_url, {"user_id": user_id, "view": view}, "views.publish")
+        return not isinstance(answer, str)
+
+    async def open_modal(self, trigger_id: str, view: dict[str, Any]) -> bool:
+        """``views.open``: a modal, in answer to the click whose ``trigger_id`` this is (valid for 3 s)."""
+        answer = await self._call(self._modal_url, {"trigger_id": trigger_id, "view": view}, "views.open")
+        return not isinstance(answer, str)
 
     async def _call(self, url: httpx.URL, body: dict[str, Any], method: str) -> dict[str, Any] | str:
         """A Web API call with a JSON body: its answer, or why it failed (Slack's error code)."""

@@ -23,6 +23,9 @@ async def answer(request: ActionRequest, deps: Deps) -> list[Reply]:
     named = rooms.from_value(request.value)
     if named is None:
         return []
+    if deps.signer is None:
+        # The Join button opened OM straight away (its hash was minted ahead): the room is one the person joined.
+        await deps.recent.add(request.who.external_id, rooms.RoomRef(named[0], "", named[1]))
     try:
         link = await links.issue(deps, request.who, rooms.by_value(deps.rooms, *named), url)
     except OMError as exc:

@@ -16,7 +16,7 @@ from om import OMError, OMNotFoundError, join_url
 from .. import links, pages, problems
 from ..deps import Deps, StoreError
 from ..pages import Page
-from ..rooms import by_value
+from ..rooms import RoomRef, by_value
 from ..tokens import TokenError, spent_key
 
 log = logging.getLogger(__name__)
@@ -77,8 +77,17 @@ async def answer(request: OpenRequest, deps: Deps) -> tuple[Page, str]:
         await _release(deps, key)
         text = f"{says.replace('*', '')} {pages.NOT_NOW}"
         return pages.refused(503, "OpenMeetings can't open the room right now", text), outcome
+    if claim.recording_id is None:
+        await _remember(deps, claim.who.external_id, room)
     log.info("join link: opened room=%s moderator=%s recording=%s", room.room_id, claim.moderator, claim.recording_id)
     return pages.redirect(join_url(settings.openmeetings_url, issued.hash, identity.language)), "ok"
+
+
+async def _remember(deps: Deps, person: str, room: RoomRef) -> None:
+    try:
+        await deps.recent.add(person, room)
+    except StoreError as exc:
+        log.warning("join link: recent rooms not updated: %s", exc)
 
 
 async def _release(deps: Deps, key: str) -> None:

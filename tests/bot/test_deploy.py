@@ -63,6 +63,19 @@ def test_the_manifest_asks_for_every_scope_doctor_checks_and_escapes_mentions() 
     from bot.doctor import REQUIRED_SCOPES
 
     manifest = (ROOT / "manifest.yml").read_text()
-    scopes = [line.strip().removeprefix("- ") for line in manifest.splitlines() if line.startswith("      - ")]
+    lines = manifest.splitlines()
+    start = lines.index("    bot:") + 1
+    scopes = []
+    for line in lines[start:]:
+        if not line.startswith("      "):
+            break
+        if line.strip().startswith("- "):
+            scopes.append(line.strip().removeprefix("- "))
     assert sorted(scopes) == sorted(REQUIRED_SCOPES)
     assert "should_escape: true" in manifest
+
+
+def test_the_manifest_enables_the_home_tab_and_its_event() -> None:
+    manifest = (ROOT / "manifest.yml").read_text()
+    assert "home_tab_enabled: true" in manifest
+    assert "bot_events:\n      - app_home_opened" in manifest

@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.stores import MemorySpentLinks
+from bot.stores import MemoryRecentRooms, MemorySpentLinks, MemoryThrottle
 from handlers.access import RateLimiter
-from handlers.deps import Deps, Settings
+from handlers.deps import BotStatus, Deps, Settings
+from handlers.home_activity import HomeActivity
 from handlers.payloads import ActionRequest, CommandRequest, Conversation, Requester
 from handlers.shares import ShareStore
 from handlers.tokens import LinkSigner
@@ -37,6 +38,22 @@ class FakeSlack:
 
     async def respond(self, response_url: str, message: dict[str, Any]) -> bool:
         self.posted.append((response_url, message))
+        return True
+
+    async def lookup_user(self, user_id: str) -> tuple[dict[str, Any] | None, str]:
+        info = self.users.get(user_id)
+        return info, "" if info else "user_not_found"
+
+    async def send_dm(self, user_id: str, message: dict[str, Any]) -> str:
+        self.posted.append((f"dm:{user_id}", message))
+        return ""
+
+    async def publish_home(self, user_id: str, view: dict[str, Any]) -> bool:
+        self.posted.append((f"home:{user_id}", view))
+        return True
+
+    async def open_modal(self, trigger_id: str, view: dict[str, Any]) -> bool:
+        self.posted.append((f"modal:{trigger_id}", view))
         return True
 
 
@@ -76,6 +93,10 @@ async def make_deps(om: OMSimulator) -> AsyncIterator[MakeDeps]:
             limiter=RateLimiter(rate_limit),
             signer=LinkSigner("k" * 32, 3600) if settings.get("public_url") else None,
             spent=MemorySpentLinks(3600),
+            recent=MemoryRecentRooms(),
+            home_throttle=MemoryThrottle(5.0),
+            status=lambda: BotStatus("ok", "9.1.0", 1, 0.0),
+            home=HomeActivity(),
             spawn=spawn,
             count=lambda trigger, outcome: counted.append((trigger, outcome)),
         )

@@ -23,6 +23,7 @@ import httpx
 from aiohttp import web
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 
 from tests.simulators.waiting import wait_for
 
@@ -137,6 +138,11 @@ class SlackSimulator:
         # Direct messages by the person they went to; the DM channel ids conversations.open handed out.
         self.dms: dict[str, list[DirectMessage]] = {}
         self._dm_channels: dict[str, str] = {}
+        # views.publish: every Home view published, by the person it is for; views.open: modals, by person.
+        self.home_views: dict[str, list[dict[str, Any]]] = {}
+        self.modals: dict[str, list[dict[str, Any]]] = {}
+        # trigger_id -> the person whose click made it (views.open accepts each once, within 3 s in real Slack).
+        self.triggers: dict[str, str] = {}
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -224,7 +230,38 @@ class SlackSimulator:
             return self._conversations_open(params, scopes)
         if method == "chat.postMessage":
             return await self._post_message(params, body, scopes)
+        if method == "views.publish":
+            return await self._views_publish(params, body, scopes)
+        if method == "views.open":
+            return await self._views_open(params, body, scopes)
         return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+
+    async def _views_publish(
+        self, params: dict[str, str], body: dict[str, Any], scopes: dict[str, str]
+    ) -> web.Response:
+        user_id, view = params.get("user_id", ""), body.get("view")
+        if user_id not in self.users:
+            return web.json_response({"ok": False, "error": "user_not_found"}, headers=scopes)
+        problem = view_problem(view, "home")
+        if problem is not None:
+            return web.json_response({"ok": False, "error": "invalid_arguments", "problem": problem}, headers=scopes)
+        assert isinstance(view, dict)
+        self.home_views.setdefault(user_id, []).append(view)
+        await self._notify()
+        return web.json_response({"ok": True, "view": {"id": "V0HOME", **view}}, headers=scopes)
+
+    async def _views_open(self, params: dict[str, str], body: dict[str, Any], scopes: dict[str, str]) -> web.Response:
+        user_id = self.triggers.pop(params.get("trigger_id", ""), None)
+        if user_id is None:
+            return web.json_response({"ok": False, "error": "expired_trigger_id"}, headers=scopes)
+        view = body.get("view")
+        problem = view_problem(view, "modal")
+        if problem is not None:
+            return web.json_response({"ok": False, "error": "invalid_arguments", "problem": problem}, headers=scopes)
+        assert isinstance(view, dict)
+        self.modals.setdefault(user_id, []).append(view)
+        await self._notify()
+        return web.json_response({"ok": True, "view": {"id": "V0MODAL", **view}}, headers=scopes)
 
     def _conversations_open(self, params: dict[str, str], scopes: dict[str, str]) -> web.Response:
         if "im:write" not in self.scopes:
@@ -327,6 +364,20 @@ def block_kit_problem(blocks: Any, limit: int = 50) -> str | None:
     return None
 
 
+def view_problem(view: Any, kind: str) -> str | None:
+    """Why Slack would refuse this Home tab or modal view (checked with slack_sdk's View model); None if fine."""
+    if not isinstance(view, dict) or view.get("type") != kind:
+        return f"not a {kind} view"
+    problem = block_kit_problem(view.get("blocks"), limit=100)
+    if problem is not None:
+        return problem
+    try:
+        View(**view).validate_json()
+    except (SlackObjectFormationError, TypeError) as exc:
+        return str(exc)
+    return None
+
+
 def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
     """Slack's v0 request signature over ``v0:<timestamp>:<body>``."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
@@ -383,6 +434,75 @@ class SlackDriver:
         start = time.perf_counter()
         ack = await self.post(body)
         return Sent(ack, sink, time.perf_counter() - start)
+
+    async def home_opened(self, user: SlackUser, tab: str = "home") -> httpx.Response:
+        """The Events API callback Slack posts when ``user`` opens the app's Home (or Messages) tab."""
+        body = json.dumps(app_home_opened(self.slack, user, tab))
+        headers = {**sign(self.signing_secret, body), "Content-Type": "application/json"}
+        return await self.post(body, headers)
+
+    async def home_click(self, user: SlackUser, button: dict[str, Any]) -> httpx.Response:
+        """A click on ``button`` in the Home tab the bot last published for ``user`` (no response_url there)."""
+        body = urlencode({"payload": json.dumps(home_click_payload(self.slack, user, button))})
+        return await self.post(body)
+
+    async def url_verification(self, challenge: str) -> httpx.Response:
+        body = json.dumps({"token": "legacy-verification-token", "challenge": challenge, "type": "url_verification"})
+        return await self.post(body, {**sign(self.signing_secret, body), "Content-Type": "application/json"})
+
+
+def app_home_opened(slack: SlackSimulator, user: SlackUser, tab: str = "home") -> dict[str, Any]:
+    """An ``event_callback`` with an ``app_home_opened`` event, as Slack sends it over HTTP and Socket Mode."""
+    event: dict[str, Any] = {
+        "type": "app_home_opened",
+        "user": user.id,
+        "channel": "D" + user.id[1:],
+        "tab": tab,
+        "event_ts": f"{time.time():.6f}",
+    }
+    published = slack.home_views.get(user.id)
+    if tab == "home" and published:
+        event["view"] = {"id": "V0HOME", "type": "home", **{k: published[-1][k] for k in ("blocks",)}}
+    return {
+        "token": "legacy-verification-token",
+        "team_id": user.team_id,
+        "enterprise_id": user.enterprise_id,
+        "api_app_id": "A0APP0001",
+        "event": event,
+        "type": "event_callback",
+        "event_id": f"Ev{secrets.token_hex(5).upper()}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": user.team_id, "user_id": "UBOT", "is_bot": True}],
+        "is_ext_shared_channel": False,
+    }
+
+
+def home_click_payload(slack: SlackSimulator, user: SlackUser, button: dict[str, Any]) -> dict[str, Any]:
+    """block_actions from a Home tab view: a view container and a trigger_id, but no response_url."""
+    trigger = f"{secrets.randbelow(10**9)}.{secrets.randbelow(10**9)}"
+    slack.triggers[trigger] = user.id
+    return {
+        "type": "block_actions",
+        "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": user.team_id},
+        "api_app_id": "A0APP0001",
+        "token": "legacy-verification-token",
+        "container": {"type": "view", "view_id": "V0HOME"},
+        "trigger_id": trigger,
+        "team": {"id": user.team_id, "domain": "acme"},
+        "enterprise": {"id": user.enterprise_id, "name": "Acme Grid"} if user.enterprise_id else None,
+        "is_enterprise_install": False,
+        "view": {"id": "V0HOME", "type": "home"},
+        "actions": [
+            {
+                "action_id": button["action_id"],
+                "block_id": "home",
+                "text": button["text"],
+                "value": button.get("value", ""),
+                "type": "button",
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
 
 
 def command_fields(

@@ -23,7 +23,15 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from .slack import Sink, SlackSimulator, SlackUser, click_payload, command_fields
+from .slack import (
+    Sink,
+    SlackSimulator,
+    SlackUser,
+    app_home_opened,
+    click_payload,
+    command_fields,
+    home_click_payload,
+)
 from .waiting import wait_for
 
 APP_ID = "A0APP0001"
@@ -205,6 +213,17 @@ class SocketModeDriver:
     async def click(self, user: SlackUser, message: dict[str, Any]) -> Delivered:
         payload, sink = click_payload(self.slack, user, message)
         return await self._deliver("interactive", payload, sink, accepts_response_payload=False)
+
+    async def home_opened(self, user: SlackUser, tab: str = "home") -> dict[str, Any]:
+        """The app_home_opened event in an events_api envelope; returns the ack."""
+        envelope = await self.server.send("events_api", app_home_opened(self.slack, user, tab),
+                                          accepts_response_payload=False)  # fmt: skip
+        return await self.server.wait_ack(envelope)
+
+    async def home_click(self, user: SlackUser, button: dict[str, Any]) -> dict[str, Any]:
+        envelope = await self.server.send("interactive", home_click_payload(self.slack, user, button),
+                                          accepts_response_payload=False)  # fmt: skip
+        return await self.server.wait_ack(envelope)
 
     async def _deliver(
         self, type_: str, payload: dict[str, Any], sink: Sink, *, accepts_response_payload: bool

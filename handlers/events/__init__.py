@@ -1,0 +1,1 @@
+"""Events API callbacks the bot subscribes to."""
