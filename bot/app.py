@@ -94,7 +94,7 @@ def build(config: Config) -> Bot:
         signer=LinkSigner(config.join_link_key, config.join_link_ttl) if config.public_url else None,
         spent=MemorySpentLinks(config.join_link_ttl),
         recent=MemoryRecentRooms(),
-        home_throttle=MemoryThrottle(HOME_PUBLISH_EVERY),
+        home_throttle=MemoryThrottle(config.home_refresh),
         status=lambda: bot_status(health, pool, om),
         home=HomeActivity(),
         spawn=background.spawn,
@@ -103,10 +103,6 @@ def build(config: Config) -> Bot:
     bolt = build_bolt(config)
     handlers.register(bolt, deps)
     return Bot(config, http, om, pool, rooms, slack, metrics, health, background, bolt, deps)
-
-
-# views.publish at most once per person this often, however often the Home tab is opened.
-HOME_PUBLISH_EVERY = 5.0
 
 
 def bot_status(health: HealthWatch, pool: SessionPool, om: OMClient) -> BotStatus:

@@ -79,6 +79,7 @@ class Config:
     public_url: str = ""
     join_link_key: str = ""
     recordings: bool = True
+    home_refresh: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -121,6 +122,7 @@ class Config:
             public_url=(public_url := source.base_url("PUBLIC_URL")),
             join_link_key=source.link_key(public_url, "JOIN_LINK_SECRET", "SLACK_SIGNING_SECRET"),
             recordings=source.boolean("MEET_RECORDINGS", True),
+            home_refresh=source.seconds("MEET_HOME_REFRESH", 5.0, zero=True),
         )
 
     @property
@@ -203,7 +205,7 @@ class _Env:
             raise ConfigError(f"{name} is not set: PUBLIC_URL needs it to sign join links when {fallback} is unset")
         return hmac.new(base.encode(), b"openmeetings-slack join links", hashlib.sha256).hexdigest()
 
-    def seconds(self, name: str, default: float) -> float:
+    def seconds(self, name: str, default: float, *, zero: bool = False) -> float:
         value = self._get(name)
         if value is None:
             return default
@@ -211,7 +213,7 @@ class _Env:
             number = float(value)
         except ValueError:
             raise ConfigError(f"{name} must be a number of seconds, got {value!r}") from None
-        if not number > 0 or number == float("inf"):
+        if not (number > 0 or (zero and number == 0)) or number == float("inf"):
             raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}")
         return number
 

@@ -43,10 +43,15 @@ class MemoryRecentRooms:
 
 
 class MemoryThrottle:
+    """True once per key in ``seconds``; with 0, every time."""
+
     def __init__(self, seconds: float, size: int = 100_000) -> None:
-        self._seen: TTLCache[str, bool] = TTLCache(maxsize=size, ttl=seconds)
+        self._seconds = seconds
+        self._seen: TTLCache[str, bool] = TTLCache(maxsize=size, ttl=max(seconds, 1e-9))
 
     async def first(self, key: str) -> bool:
+        if self._seconds <= 0:
+            return True
         if key in self._seen:
             return False
         self._seen[key] = True

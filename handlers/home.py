@@ -26,26 +26,31 @@ async def publish(deps: Deps, who: Requester) -> str:
         return "refused"
     deps.home.touch()
     info = await deps.slack.user_info(who.user_id)
-    rooms = await _rooms(deps)
+    status = deps.status()
+    rooms = await _rooms(deps, om_down=status.openmeetings == "unreachable")
     recent = [await _named(deps, room) for room in await deps.recent.get(who.external_id)]
     links = _links(deps, who, info, [*recent, *rooms.listed[:HOME_ROOMS]])
     is_admin = info is not None and any(info.get(f) is True for f in ("is_admin", "is_owner", "is_primary_owner"))
-    view = home_view(rooms, recent, links, deps.status() if is_admin else None)
+    view = home_view(rooms, recent, links, status if is_admin else None)
     published = await deps.slack.publish_home(who.user_id, view)
     return "ok" if published else "unexpected"
 
 
-async def _rooms(deps: Deps) -> HomeRooms:
-    try:
-        listed = [ref(room) for room in await deps.rooms.public_rooms()]
-        counts = await deps.rooms.counts_by_id([room.room_id for room in listed[:HOME_ROOMS]])
-        return HomeRooms(listed, counts)
-    except OMError as exc:
-        says, _ = problems.explain(exc)
-        cached, age = deps.rooms.cached_public_rooms()
-        listed = [ref(room) for room in cached]
-        counts = deps.rooms.cached_counts([room.room_id for room in listed[:HOME_ROOMS]])
-        return HomeRooms(listed, counts, says, age)
+async def _rooms(deps: Deps, *, om_down: bool) -> HomeRooms:
+    """Fresh from the caches (OM asked only for what is stale); with OM known to be down, as last seen."""
+    if not om_down:
+        try:
+            listed = [ref(room) for room in await deps.rooms.public_rooms()]
+            counts = await deps.rooms.counts_by_id([room.room_id for room in listed[:HOME_ROOMS]])
+            return HomeRooms(listed, counts)
+        except OMError as exc:
+            says, _ = problems.explain(exc)
+    else:
+        says = problems.UNREACHABLE
+    cached, age = deps.rooms.cached_public_rooms()
+    listed = [ref(room) for room in cached]
+    counts = deps.rooms.cached_counts([room.room_id for room in listed[:HOME_ROOMS]])
+    return HomeRooms(listed, counts, says, age)
 
 
 async def _named(deps: Deps, room: RoomRef) -> RoomRef:
