@@ -16,6 +16,7 @@ from .payloads import Requester
 
 if TYPE_CHECKING:
     from .deps import Deps
+    from .payloads import ActionRequest
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,19 @@ async def admit(deps: Deps, who: Requester, *, counts: bool, guests: bool) -> Re
     if guests and not deps.settings.allow_guests and is_guest(await deps.slack.user_info(who.user_id)):
         return Refusal(messages.error_message(messages.NO_GUESTS))
     return None
+
+
+async def click_refusal(
+    deps: Deps, request: ActionRequest, *, replace: bool = False
+) -> list[messages.Reply] | None:
+    """What a refused click answers (the message replacing the clicked one with ``replace``), or None: let it in.
+
+    Clicks come only from people in Slack's own client, so they are not rate limited; the guest rule applies."""
+    refusal = await admit(deps, request.who, counts=False, guests=True)
+    if refusal is None:
+        return None
+    message = messages.replacing(refusal.message) if replace else refusal.message
+    return [messages.Reply(request.response_url, message, refusal.outcome)]
 
 
 async def allowed_teams(deps: Deps) -> frozenset[str] | None:

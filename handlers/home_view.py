@@ -7,7 +7,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .deps import BotStatus
-from .messages import HOME_JOIN_ACTION, HOME_LINK_ACTION, Message, _button, _context, _escape, _people, _section
+from .messages import (
+    HOME_JOIN_ACTION,
+    HOME_LINK_ACTION,
+    Message,
+    button_element,
+    context,
+    escape,
+    people_count,
+    section,
+)
 from .rooms import RoomRef
 
 # Slack refuses a view of more than 100 blocks; the rooms get what the rest leaves, and a pointer to /meet list.
@@ -41,31 +50,31 @@ def home_view(
     """``links``: a URL per room id where Join opens a link minted at the click; other rooms' Join is a button."""
     blocks: list[dict[str, object]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "OpenMeetings", "emoji": True}},
-        _section(HOW_TO),
+        section(HOW_TO),
     ]
     if status is not None:
-        blocks.append(_context(_status_line(status)))
+        blocks.append(context(_status_line(status)))
     if recent:
-        blocks += [{"type": "divider"}, _section("*Your recent rooms*")]
+        blocks += [{"type": "divider"}, section("*Your recent rooms*")]
         blocks += [_room(room, links, None) for room in recent]
-    blocks += [{"type": "divider"}, _section(f"*Public rooms* ({len(rooms.listed)})")]
+    blocks += [{"type": "divider"}, section(f"*Public rooms* ({len(rooms.listed)})")]
     if rooms.problem:
         when = f" This list is from {_ago(rooms.age)}." if rooms.age is not None else ""
-        blocks.append(_section(f":warning: {rooms.problem}{when}"))
+        blocks.append(section(f":warning: {rooms.problem}{when}"))
     room_room = MAX_BLOCKS - len(blocks) - 1
     shown = list(rooms.listed[: min(HOME_ROOMS, room_room)])
-    blocks += [_room(room, links, _people(rooms.counts.get(room.room_id))) for room in shown]
+    blocks += [_room(room, links, people_count(rooms.counts.get(room.room_id))) for room in shown]
     if not rooms.listed and not rooms.problem:
-        blocks.append(_section("OpenMeetings has no public rooms I can see."))
+        blocks.append(section("OpenMeetings has no public rooms I can see."))
     if len(rooms.listed) > len(shown):
-        blocks.append(_context(f"{len(rooms.listed) - len(shown)} more: `/meet list` shows every room."))
+        blocks.append(context(f"{len(rooms.listed) - len(shown)} more: `/meet list` shows every room."))
     return {"type": "home", "blocks": blocks}
 
 
 def _room(room: RoomRef, links: Mapping[int, str], people: str | None) -> dict[str, object]:
-    text = f"*{_escape(room.title)}*" + (f" · room {room.room_id} · {people}" if people is not None else "")
-    row = _section(text)
-    button = _button(HOME_JOIN_ACTION, "Join", room.value())
+    text = f"*{escape(room.title)}*" + (f" · room {room.room_id} · {people}" if people is not None else "")
+    row = section(text)
+    button = button_element(HOME_JOIN_ACTION, "Join", room.value())
     url = links.get(room.room_id)
     if url:
         button.update(url=url, style="primary")
@@ -90,18 +99,18 @@ def _ago(seconds: float | None) -> str:
 
 def link_modal(room: RoomRef, url: str) -> Message:
     """Without PUBLIC_URL, Join on the Home tab opens this modal with the person's own link."""
-    button = {**_button(HOME_LINK_ACTION, f"Join {room.title}", room.value()), "url": url, "style": "primary"}
+    button = {**button_element(HOME_LINK_ACTION, f"Join {room.title}", room.value()), "url": url, "style": "primary"}
     return {
         "type": "modal",
         "title": {"type": "plain_text", "text": "Join OpenMeetings"},
         "close": {"type": "plain_text", "text": "Close"},
         "blocks": [
-            _section(f"*{_escape(room.title)}* (OpenMeetings room {room.room_id})"),
+            section(f"*{escape(room.title)}* (OpenMeetings room {room.room_id})"),
             {"type": "actions", "block_id": "join", "elements": [button]},
-            _context("The link is yours alone and works once: reopen the Home tab for a fresh one."),
+            context("The link is yours alone and works once: reopen the Home tab for a fresh one."),
         ],
     }
 
 
 def refusal_view(text: str) -> Message:
-    return {"type": "home", "blocks": [_section(f":warning: {text}")]}
+    return {"type": "home", "blocks": [section(f":warning: {text}")]}

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 
 from . import messages
 from .deps import Deps
+from .messages import Reply
 from .payloads import Body
 
 log = logging.getLogger(__name__)
@@ -23,14 +23,6 @@ log = logging.getLogger(__name__)
 # Set by bot/slack/ingress.py in the context of a request it acked before Bolt saw it: that dispatch already runs
 # as tracked background work, so the listener does its work in place.
 ACKED = "acked"
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    response_url: str
-    message: messages.Message
-    # What the request ended in, one of problems.OUTCOMES; the first reply's is counted.
-    outcome: str
 
 
 R = TypeVar("R")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,16 @@ USAGE = (
 Message = dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A message to post on a response_url, and what the request it answers ended in (one of problems.OUTCOMES;
+    the first reply's is counted)."""
+
+    response_url: str
+    message: Message
+    outcome: str
+
+
 OTHER_WORKSPACE = "Sorry, this OpenMeetings app only serves the Slack workspace it is installed in."
 CANT_CHECK_WORKSPACE = "I can't check your workspace with Slack right now. Please try again in a minute."
 NO_GUESTS = "Sorry, guest accounts can't use /meet here. Please ask a member of the channel to invite you."
@@ -62,7 +73,7 @@ def join_message(target: RoomRef, url: str, link_id: str, share_id: str) -> Mess
     return _ephemeral(
         f"Join {target.title} (OpenMeetings room {target.room_id})",
         [
-            _section(f"*{_escape(target.title)}* (OpenMeetings room {target.room_id})"),
+            section(f"*{escape(target.title)}* (OpenMeetings room {target.room_id})"),
             {
                 "type": "actions",
                 "block_id": "join",
@@ -83,26 +94,26 @@ def join_message(target: RoomRef, url: str, link_id: str, share_id: str) -> Mess
                     },
                 ],
             },
-            _context("Only you can see this. The link is yours alone: share the room with *Share in channel*."),
+            context("Only you can see this. The link is yours alone: share the room with *Share in channel*."),
         ],
     )
 
 
 def invite_message(inviter_id: str, target: RoomRef) -> Message:
     """Posted in the channel: everyone sees it, and each clicker gets a link of their own."""
-    text = f"<@{inviter_id}> invites you to *{_escape(target.title)}* in OpenMeetings."
+    text = f"<@{inviter_id}> invites you to *{escape(target.title)}* in OpenMeetings."
     return {
         "response_type": "in_channel",
         "replace_original": False,
         "text": f"Join {target.title} in OpenMeetings",
         "blocks": [
-            _section(text),
+            section(text),
             {
                 "type": "actions",
                 "block_id": "invite",
                 "elements": [_pick_button(target, "Join", primary=True)],
             },
-            _context("Clicking *Join* gets you your own link, under your own name."),
+            context("Clicking *Join* gets you your own link, under your own name."),
         ],
     }
 
@@ -112,7 +123,7 @@ def invitation_dm(inviter_id: str, target: RoomRef, link: tuple[str, str] | None
     (``link``: its URL and id) or a button that gets them a personal link when they click it."""
     if link is not None:
         url, link_id = link
-        button = _button(LINK_ACTION, f"Join {target.title}", target.value(l=link_id))
+        button = button_element(LINK_ACTION, f"Join {target.title}", target.value(l=link_id))
         button.update(url=url, style="primary")
         note = "The link is yours alone and works once: it brings you in under your own name."
     else:
@@ -121,9 +132,9 @@ def invitation_dm(inviter_id: str, target: RoomRef, link: tuple[str, str] | None
     return {
         "text": f"You are invited to {target.title} in OpenMeetings",
         "blocks": [
-            _section(f"<@{inviter_id}> invites you to *{_escape(target.title)}* in OpenMeetings."),
+            section(f"<@{inviter_id}> invites you to *{escape(target.title)}* in OpenMeetings."),
             {"type": "actions", "block_id": "invite", "elements": [button]},
-            _context(note),
+            context(note),
         ],
     }
 
@@ -137,7 +148,7 @@ def invite_report(invited: Sequence[str], refused: Sequence[tuple[str, str]]) ->
         lines.append("Not invited:")
         lines += [f"• <@{user}>: {why}" for user, why in refused]
     text = "\n".join(lines) or "Nobody to invite."
-    return _ephemeral(_cut(text, 3000), [_section(text)])
+    return _ephemeral(_cut(text, 3000), [section(text)])
 
 
 def plain_mention_message(names: Sequence[str]) -> Message:
@@ -146,25 +157,25 @@ def plain_mention_message(names: Sequence[str]) -> Message:
         f"{shown} is only text to Slack, so I can't tell who you mean. Type `@` and pick the person from "
         "Slack's list, so the name turns into a mention, then send the command again."
     )
-    return _ephemeral(text, [_section(text)])
+    return _ephemeral(text, [section(text)])
 
 
 def recordings_message(listing: Listing) -> Message:
     room = listing.room
     where = {"c": listing.channel} if listing.channel else {}
     if not listing.shown:
-        text = f"*{_escape(room.title)}* has no recordings in OpenMeetings yet."
-        return _ephemeral(f"No recordings of {room.title}", [_section(text)])
-    header = f"*Recordings of {_escape(room.title)}*"
+        text = f"*{escape(room.title)}* has no recordings in OpenMeetings yet."
+        return _ephemeral(f"No recordings of {room.title}", [section(text)])
+    header = f"*Recordings of {escape(room.title)}*"
     if listing.pages > 1:
         header += f" · page {listing.page + 1} of {listing.pages}"
-    blocks: list[dict[str, Any]] = [_section(header)]
+    blocks: list[dict[str, Any]] = [section(header)]
     for recording, link in zip(listing.shown, listing.links, strict=True):
-        line = f"*{_escape(recording.name.strip() or f'Recording {recording.id}')}*\n{_when(recording)}"
-        row = _section(line)
+        line = f"*{escape(recording.name.strip() or f'Recording {recording.id}')}*\n{_when(recording)}"
+        row = section(line)
         if recording.processed:
             name = recording.name.strip()[:100]
-            button = _button(WATCH_ACTION, "Watch", room.value(v=recording.id, p=listing.page, n=name, **where))
+            button = button_element(WATCH_ACTION, "Watch", room.value(v=recording.id, p=listing.page, n=name, **where))
             if link is not None:
                 button.update(url=link[0])
             row["accessory"] = button
@@ -174,12 +185,12 @@ def recordings_message(listing: Listing) -> Message:
         blocks.append(row)
     nav: list[dict[str, Any]] = []
     if listing.page > 0:
-        nav.append(_button(RECORDINGS_PAGE_ACTION, "← Previous", room.value(p=listing.page - 1, **where)))
+        nav.append(button_element(RECORDINGS_PAGE_ACTION, "← Previous", room.value(p=listing.page - 1, **where)))
     if listing.page < listing.pages - 1:
-        nav.append(_button(RECORDINGS_PAGE_ACTION, "Next →", room.value(p=listing.page + 1, **where)))
+        nav.append(button_element(RECORDINGS_PAGE_ACTION, "Next →", room.value(p=listing.page + 1, **where)))
     if nav:
         blocks.append({"type": "actions", "block_id": "pages", "elements": nav})
-    blocks.append(_context("*Watch* opens the recording in OpenMeetings under your own name; each link works once."))
+    blocks.append(context("*Watch* opens the recording in OpenMeetings under your own name; each link works once."))
     return _ephemeral(f"Recordings of {room.title}, page {listing.page + 1} of {listing.pages}", blocks)
 
 
@@ -188,34 +199,34 @@ def watch_message(room: RoomRef, name: str, url: str) -> Message:
     return _ephemeral(
         f"Watch {title}",
         [
-            _section(f"*{_escape(title)}* (a recording of {_escape(room.title)})"),
+            section(f"*{escape(title)}* (a recording of {escape(room.title)})"),
             {
                 "type": "actions",
                 "block_id": "watch",
-                "elements": [{**_button("watch_link", f"Watch {title}", room.value()), "url": url, "style": "primary"}],
+                "elements": [{**button_element("watch_link", f"Watch {title}", room.value()), "url": url, "style": "primary"}],
             },
-            _context("Only you can see this. The link is yours alone and works once."),
+            context("Only you can see this. The link is yours alone and works once."),
         ],
     )
 
 
 def which_recordings_message(query: str, rooms: Sequence[RoomRef]) -> Message:
-    names = "\n".join(f"• `/meet recordings room-{r.room_id}`: {_escape(r.title)}" for r in rooms[:CANDIDATE_LIMIT])
+    names = "\n".join(f"• `/meet recordings room-{r.room_id}`: {escape(r.title)}" for r in rooms[:CANDIDATE_LIMIT])
     text = f"Several rooms match {quote(query)}. Which one's recordings?\n{names}"
-    return _ephemeral(_cut(text, 3000), [_section(text)])
+    return _ephemeral(_cut(text, 3000), [section(text)])
 
 
 def recordings_off_message() -> Message:
     text = "Recordings are turned off for /meet here (MEET_RECORDINGS=false)."
-    return _ephemeral(text, [_section(text)])
+    return _ephemeral(text, [section(text)])
 
 
 def recordings_not_here_message(room: RoomRef) -> Message:
     text = (
-        f"*{_escape(room.title)}* is not a public room, so its recordings are not listed by number or name. "
+        f"*{escape(room.title)}* is not a public room, so its recordings are not listed by number or name. "
         "A conversation's own room shows its recordings with `/meet recordings` in that conversation."
     )
-    return _ephemeral(text, [_section(text)])
+    return _ephemeral(text, [section(text)])
 
 
 def _when(recording: Recording) -> str:
@@ -239,16 +250,16 @@ def _duration(seconds: float) -> str:
 
 def candidates_message(query: str, rooms: Sequence[RoomRef]) -> Message:
     shown = rooms[:CANDIDATE_LIMIT]
-    blocks: list[dict[str, Any]] = [_section(f"Several rooms match {quote(query)}. Which one?")]
-    blocks += [_room_row(room, f"*{_escape(room.title)}* · room {room.room_id}", replace=True) for room in shown]
+    blocks: list[dict[str, Any]] = [section(f"Several rooms match {quote(query)}. Which one?")]
+    blocks += [_room_row(room, f"*{escape(room.title)}* · room {room.room_id}", replace=True) for room in shown]
     if len(rooms) > len(shown):
-        blocks.append(_context(f"{len(rooms) - len(shown)} more match: type more of the name."))
+        blocks.append(context(f"{len(rooms) - len(shown)} more match: type more of the name."))
     return _ephemeral(f"Several rooms match: pick one ({len(rooms)})", blocks)
 
 
 def no_match_message(query: str) -> Message:
     text = f"No room is named {quote(query)}. `/meet list` shows every room.\n\n{USAGE}"
-    return _ephemeral(text, [_section(text)])
+    return _ephemeral(text, [section(text)])
 
 
 def list_message(rooms: Sequence[RoomRef], counts: Mapping[int, int | None], page: int) -> Message:
@@ -256,20 +267,20 @@ def list_message(rooms: Sequence[RoomRef], counts: Mapping[int, int | None], pag
     page = min(max(page, 0), pages - 1)
     shown = rooms[page * LIST_PAGE_SIZE : (page + 1) * LIST_PAGE_SIZE]
     if not rooms:
-        return _ephemeral("No public rooms", [_section("OpenMeetings has no public rooms I can see.")])
+        return _ephemeral("No public rooms", [section("OpenMeetings has no public rooms I can see.")])
     header = f"*OpenMeetings rooms* ({len(rooms)})"
     if pages > 1:
         header += f" · page {page + 1} of {pages}"
-    blocks: list[dict[str, Any]] = [_section(header)]
+    blocks: list[dict[str, Any]] = [section(header)]
     for room in shown:
         blocks.append(
-            _room_row(room, f"*{_escape(room.title)}* · room {room.room_id} · {_people(counts.get(room.room_id))}")
+            _room_row(room, f"*{escape(room.title)}* · room {room.room_id} · {people_count(counts.get(room.room_id))}")
         )
     nav: list[dict[str, Any]] = []
     if page > 0:
-        nav.append(_button(PAGE_ACTION, "← Previous", json.dumps({"p": page - 1})))
+        nav.append(button_element(PAGE_ACTION, "← Previous", json.dumps({"p": page - 1})))
     if page < pages - 1:
-        nav.append(_button(PAGE_ACTION, "Next →", json.dumps({"p": page + 1})))
+        nav.append(button_element(PAGE_ACTION, "Next →", json.dumps({"p": page + 1})))
     if nav:
         blocks.append({"type": "actions", "block_id": "pages", "elements": nav})
     return _ephemeral(f"OpenMeetings rooms, page {page + 1} of {pages}", blocks)
@@ -279,11 +290,11 @@ def usage_message(typed: str | None = None) -> Message:
     text = USAGE
     if typed is not None:
         text = f"Sorry, I didn't understand {quote(typed)}.\n\n{USAGE}"
-    return _ephemeral(text, [_section(text)])
+    return _ephemeral(text, [section(text)])
 
 
 def error_message(text: str) -> Message:
-    return _ephemeral(text, [_section(f":warning: {text}")])
+    return _ephemeral(text, [section(f":warning: {text}")])
 
 
 def replacing(message: Message) -> Message:
@@ -292,23 +303,23 @@ def replacing(message: Message) -> Message:
 
 
 def _room_row(room: RoomRef, text: str, *, replace: bool = False) -> dict[str, Any]:
-    row = _section(text)
+    row = section(text)
     row["accessory"] = _pick_button(room, "Join", replace=replace)
     return row
 
 
 def _pick_button(target: RoomRef, label: str, *, primary: bool = False, replace: bool = False) -> dict[str, Any]:
-    button = _button(PICK_ACTION, label, target.value(m=1) if replace else target.value())
+    button = button_element(PICK_ACTION, label, target.value(m=1) if replace else target.value())
     if primary:
         button["style"] = "primary"
     return button
 
 
-def _button(action_id: str, label: str, value: str) -> dict[str, Any]:
+def button_element(action_id: str, label: str, value: str) -> dict[str, Any]:
     return {"type": "button", "action_id": action_id, "text": _label(label), "value": value}
 
 
-def _people(count: int | None) -> str:
+def people_count(count: int | None) -> str:
     if count is None:
         return "people: unknown"
     return "1 person in it" if count == 1 else f"{count} people in it"
@@ -318,11 +329,11 @@ def _ephemeral(fallback: str, blocks: list[dict[str, Any]]) -> Message:
     return {"response_type": "ephemeral", "text": fallback, "blocks": blocks}
 
 
-def _section(text: str) -> dict[str, Any]:
+def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text, 3000)}}
 
 
-def _context(text: str) -> dict[str, Any]:
+def context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(text, 3000)}]}
 
 
@@ -330,7 +341,7 @@ def _label(text: str) -> dict[str, Any]:
     return {"type": "plain_text", "text": _cut(text, 75), "emoji": True}
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -16,7 +16,7 @@ from om import Recording
 
 from .deps import Deps
 from .links import identity_of
-from .payloads import Requester
+from .payloads import ActionRequest, Requester
 from .rooms import RoomRef
 
 PAGE_SIZE = 10
@@ -68,7 +68,10 @@ async def _links(deps: Deps, who: Requester, room: RoomRef, shown: Sequence[Reco
     return links
 
 
-def may_watch(listed_in: str, clicked_in: str) -> bool:
-    """A conversation room's recordings are watched from that conversation only."""
-    return not listed_in or listed_in == clicked_in
+def listed_in(request: ActionRequest) -> str | None:
+    """The conversation a recordings list was shown for ("" for a public room), or None when the click comes from
+    another conversation: a conversation room's recordings are watched from that conversation only."""
+    channel = request.value.get("c")
+    channel = channel if isinstance(channel, str) else ""
+    return channel if not channel or channel == request.conversation.channel_id else None
 

@@ -6,7 +6,7 @@ from om import OMError
 
 from .. import access, links, messages, problems, rooms
 from ..deps import Deps
-from ..listener import Reply
+from ..messages import Reply
 from ..payloads import ActionRequest
 
 ACTION_ID = messages.LINK_ACTION
@@ -14,9 +14,8 @@ ACTION_ID = messages.LINK_ACTION
 
 async def answer(request: ActionRequest, deps: Deps) -> list[Reply]:
     url = request.response_url
-    refusal = await access.admit(deps, request.who, counts=False, guests=True)
-    if refusal is not None:
-        return [Reply(url, messages.replacing(refusal.message), refusal.outcome)]
+    if (refused := await access.click_refusal(deps, request, replace=True)) is not None:
+        return refused
     link_id = request.value.get("l")
     if isinstance(link_id, str) and link_id:
         links.spent(deps, request.who, link_id)

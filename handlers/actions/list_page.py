@@ -6,7 +6,7 @@ from om import OMError
 
 from .. import access, messages, problems, rooms
 from ..deps import Deps
-from ..listener import Reply
+from ..messages import Reply
 from ..payloads import ActionRequest
 
 ACTION_ID = messages.PAGE_ACTION
@@ -14,9 +14,8 @@ ACTION_ID = messages.PAGE_ACTION
 
 async def answer(request: ActionRequest, deps: Deps) -> list[Reply]:
     url = request.response_url
-    refusal = await access.admit(deps, request.who, counts=False, guests=True)
-    if refusal is not None:
-        return [Reply(url, refusal.message, refusal.outcome)]
+    if (refused := await access.click_refusal(deps, request)) is not None:
+        return refused
     number = request.value.get("p")
     number = number if isinstance(number, int) and not isinstance(number, bool) else 0
     try:

@@ -6,7 +6,7 @@ from om import OMError
 
 from .. import access, messages, problems, recordings, rooms
 from ..deps import Deps
-from ..listener import Reply
+from ..messages import Reply
 from ..payloads import ActionRequest
 
 ACTION_ID = messages.RECORDINGS_PAGE_ACTION
@@ -14,20 +14,19 @@ ACTION_ID = messages.RECORDINGS_PAGE_ACTION
 
 async def answer(request: ActionRequest, deps: Deps) -> list[Reply]:
     url = request.response_url
-    refusal = await access.admit(deps, request.who, counts=False, guests=True)
-    if refusal is not None:
-        return [Reply(url, refusal.message, refusal.outcome)]
+    if (refused := await access.click_refusal(deps, request)) is not None:
+        return refused
     named = rooms.from_value(request.value)
     if named is None:
         return []
-    channel = request.value.get("c") if isinstance(request.value.get("c"), str) else ""
-    if not recordings.may_watch(str(channel), request.conversation.channel_id):
+    channel = recordings.listed_in(request)
+    if channel is None:
         return [Reply(url, messages.error_message(messages.RECORDING_ELSEWHERE), "refused")]
     number = request.value.get("p")
     number = number if isinstance(number, int) and not isinstance(number, bool) else 0
     try:
         room = await rooms.by_value(deps.rooms, *named)
-        listing = await recordings.listing(deps, request.who, room, str(channel), number)
+        listing = await recordings.listing(deps, request.who, room, channel, number)
     except OMError as exc:
         says, outcome = problems.explain(exc)
         return [Reply(url, messages.replacing(messages.error_message(says)), outcome)]

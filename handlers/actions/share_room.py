@@ -7,7 +7,7 @@ from om import OMError
 
 from .. import access, messages, problems, rooms
 from ..deps import Deps
-from ..listener import Reply
+from ..messages import Reply
 from ..payloads import ActionRequest
 
 ACTION_ID = messages.SHARE_ACTION
@@ -15,9 +15,8 @@ ACTION_ID = messages.SHARE_ACTION
 
 async def answer(request: ActionRequest, deps: Deps) -> list[Reply]:
     own_url = request.response_url
-    refusal = await access.admit(deps, request.who, counts=False, guests=True)
-    if refusal is not None:
-        return [Reply(own_url, refusal.message, refusal.outcome)]
+    if (refused := await access.click_refusal(deps, request)) is not None:
+        return refused
     named = rooms.from_value(request.value)
     if named is None:
         return []

@@ -10,7 +10,7 @@ from om import OMError, join_url
 
 from .. import access, links, messages, problems, recordings, rooms
 from ..deps import Deps
-from ..listener import Reply
+from ..messages import Reply
 from ..payloads import ActionRequest
 
 ACTION_ID = messages.WATCH_ACTION
@@ -18,24 +18,23 @@ ACTION_ID = messages.WATCH_ACTION
 
 async def answer(request: ActionRequest, deps: Deps) -> list[Reply]:
     url = request.response_url
-    refusal = await access.admit(deps, request.who, counts=False, guests=True)
-    if refusal is not None:
-        return [Reply(url, refusal.message, refusal.outcome)]
+    if (refused := await access.click_refusal(deps, request)) is not None:
+        return refused
     named = rooms.from_value(request.value)
     recording_id = request.value.get("v")
     if named is None or not isinstance(recording_id, int) or isinstance(recording_id, bool):
         return []
     if not deps.settings.recordings:
         return [Reply(url, messages.recordings_off_message(), "usage")]
-    channel = request.value.get("c") if isinstance(request.value.get("c"), str) else ""
-    if not recordings.may_watch(str(channel), request.conversation.channel_id):
+    channel = recordings.listed_in(request)
+    if channel is None:
         return [Reply(url, messages.error_message(messages.RECORDING_ELSEWHERE), "refused")]
     try:
         room = await rooms.by_value(deps.rooms, *named)
         if deps.signer is not None:
             page = request.value.get("p")
             number = page if isinstance(page, int) and not isinstance(page, bool) else 0
-            listing = await recordings.listing(deps, request.who, room, str(channel), number)
+            listing = await recordings.listing(deps, request.who, room, channel, number)
             return [Reply(url, messages.replacing(messages.recordings_message(listing)), "ok")]
         info = await deps.slack.user_info(request.who.user_id)
         identity = links.identity_of(deps.settings, request.who, info)

@@ -9,7 +9,7 @@ from om import OMError
 
 from .. import access, invites, links, messages, problems, recordings, rooms
 from ..deps import Deps
-from ..listener import Reply
+from ..messages import Reply
 from ..payloads import CommandRequest
 from ..rooms import RoomRef
 from .meet_text import (

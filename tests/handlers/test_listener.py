@@ -8,7 +8,8 @@ from typing import Any
 
 from handlers import messages
 from handlers.deps import Deps
-from handlers.listener import ACKED, Reply, acked
+from handlers.listener import ACKED, acked
+from handlers.messages import Reply
 from handlers.payloads import read_command
 from tests.handlers.conftest import RESPONSE_URL, MakeDeps
 
