@@ -203,7 +203,9 @@ def watch_message(room: RoomRef, name: str, url: str) -> Message:
             {
                 "type": "actions",
                 "block_id": "watch",
-                "elements": [{**button_element("watch_link", f"Watch {title}", room.value()), "url": url, "style": "primary"}],
+                "elements": [
+                    {**button_element("watch_link", f"Watch {title}", room.value()), "url": url, "style": "primary"}
+                ],
             },
             context("Only you can see this. The link is yours alone and works once."),
         ],
