@@ -15,6 +15,7 @@ from .actions import (
     pick_room,
     recordings_page,
     share_room,
+    watch_link,
     watch_recording,
 )
 from .commands import meet
@@ -32,6 +33,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(list_page.ACTION_ID)(acked(deps, read_action, list_page.answer, "button", "page"))
     app.action(watch_recording.ACTION_ID)(acked(deps, read_action, watch_recording.answer, "button", "watch"))
     app.action(recordings_page.ACTION_ID)(acked(deps, read_action, recordings_page.answer, "button", "recordings"))
+    app.action(watch_link.ACTION_ID)(acked_quietly(deps, read_action, watch_link.answer, "button", "watch_link"))
     app.action(home_join.ACTION_ID)(acked_quietly(deps, read_action, home_join.answer, "button", "home_join"))
     app.action(home_link.ACTION_ID)(acked_quietly(deps, read_action, home_link.answer, "button", "home_link"))
     app.event(app_home.EVENT)(acked_quietly(deps, read_home_opened, app_home.answer, "event", "app_home"))

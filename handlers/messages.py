@@ -27,6 +27,7 @@ SHARE_ACTION = "share_room"
 PAGE_ACTION = "list_page"
 WATCH_ACTION = "watch_recording"
 RECORDINGS_PAGE_ACTION = "recordings_page"
+WATCH_LINK_ACTION = "watch_link"  # the personal Watch link (has a url)
 HOME_JOIN_ACTION = "home_join"  # Join beside a room on the Home tab
 HOME_LINK_ACTION = "home_link"  # the personal link in the modal Join opens (without PUBLIC_URL)
 CANDIDATE_LIMIT = 20
@@ -204,7 +205,7 @@ def watch_message(room: RoomRef, name: str, url: str) -> Message:
                 "type": "actions",
                 "block_id": "watch",
                 "elements": [
-                    {**button_element("watch_link", f"Watch {title}", room.value()), "url": url, "style": "primary"}
+                    {**button_element(WATCH_LINK_ACTION, f"Watch {title}", room.value()), "url": url, "style": "primary"}
                 ],
             },
             context("Only you can see this. The link is yours alone and works once."),

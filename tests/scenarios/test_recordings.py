@@ -102,3 +102,16 @@ async def test_recordings_can_be_turned_off(start_bot: StartBot, om: OMSimulator
     bot = await start_bot(MEET_RECORDINGS="false")
     assert "turned off" in message_text(await recordings_of(bot, slack, alice))
     assert not [r for r in om.requests if "/record/" in r.path]
+
+
+async def test_opening_the_watch_link_is_acknowledged_quietly(
+    bot: RunningBot, om: OMSimulator, slack: SlackSimulator, alice: SlackUser, caplog: pytest.LogCaptureFixture
+) -> None:
+    om.add_recording(5, name="Demo", start=T0, end=T0 + timedelta(minutes=3))
+    listing = await recordings_of(bot, slack, alice)
+    clicked = await bot.driver.click(alice, listing, buttons(listing, "watch_recording")[0])
+    personal = await slack.next_message(clicked.sink)
+    [link] = buttons(personal, "watch_link")
+    assert (await bot.driver.click(alice, personal, link)).ack.status_code == 200
+    await bot.context.drain(5)
+    assert "after its early ack" not in caplog.text and not clicked.sink.rejected
