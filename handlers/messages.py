@@ -205,7 +205,11 @@ def watch_message(room: RoomRef, name: str, url: str) -> Message:
                 "type": "actions",
                 "block_id": "watch",
                 "elements": [
-                    {**button_element(WATCH_LINK_ACTION, f"Watch {title}", room.value()), "url": url, "style": "primary"}
+                    {
+                        **button_element(WATCH_LINK_ACTION, f"Watch {title}", room.value()),
+                        "url": url,
+                        "style": "primary",
+                    }
                 ],
             },
             context("Only you can see this. The link is yours alone and works once."),
