@@ -17,10 +17,13 @@ SPENT_LIMIT = 1_000_000
 
 
 class MemorySpentLinks:
+    # This record lives as long as the process; a link made before it was spent on no other.
+    epoch = ""
+
     def __init__(self, ttl: float) -> None:
         self._spent: TTLCache[str, bool] = TTLCache(maxsize=SPENT_LIMIT, ttl=ttl)
 
-    async def claim(self, key: str) -> bool:
+    async def claim(self, key: str, epoch: str) -> bool:
         if key in self._spent:
             return False
         self._spent[key] = True
