@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 import trustme
 
@@ -13,7 +14,7 @@ from tests.bot.test_health import READY
 from tests.conftest import SIGNING_SECRET, StartBot, bot_env
 from tests.redis_server import RedisServer, TLSFiles
 from tests.simulators.om import OMSimulator
-from tests.simulators.slack import SlackSimulator, SlackUser, join_button, message_text
+from tests.simulators.slack import SlackSimulator, SlackUser, buttons, join_button, message_text
 
 PASSWORD = "p4ssw0rd-of-the-redis"
 POOL = READY
@@ -151,3 +152,20 @@ async def test_rediss_with_a_private_ca_or_a_self_signed_certificate(
         assert body["redis"] == "unreachable" and "REDIS_CA_BUNDLE" in body["reason"]
     else:
         assert body["redis"] == "ok"
+
+
+async def test_every_kind_of_link_signed_with_redis_opens_once(
+    start_bot: StartBot, om: OMSimulator, slack: SlackSimulator, shared_redis: RedisServer, alice: SlackUser
+) -> None:
+    """Join links and Watch links alike carry the store's epoch: each opens once, then is spent."""
+    from tests.scenarios.test_recordings import PUBLIC, recordings_of, watch
+
+    bot = await start_bot(PUBLIC_URL=PUBLIC, REDIS_URL=shared_redis.url)
+    recording = om.add_recording(5, name="Monday standup")
+    listing = await recordings_of(bot, slack, alice)
+    joined = await watch(bot, om, slack, alice, listing)
+    assert joined is not None and joined.recording_id == recording.id  # type: ignore[attr-defined]
+    url = buttons(listing, "watch_recording")[0]["url"]
+    async with httpx.AsyncClient() as browser:
+        again = await browser.get(bot.url + url.removeprefix(PUBLIC))
+    assert again.status_code == 410 and "used already" in again.text
