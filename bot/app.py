@@ -80,6 +80,7 @@ def build(config: Config) -> Bot:
         link_ttl=config.join_link_ttl,
         max_concurrent_logins=config.max_concurrent_logins,
         login_backoff=config.login_backoff,
+        pending=stores.pending,
     )
     rooms = RoomDirectory(pool)
     slack = SlackAPI(http, config.slack_api_url, config.slack_bot_token)

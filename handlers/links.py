@@ -67,6 +67,6 @@ def identity_of(settings: Settings, who: Requester, info: Mapping[str, Any] | No
     )
 
 
-def spent(deps: Deps, who: Requester, link_id: str) -> None:
+async def spent(deps: Deps, who: Requester, link_id: str) -> None:
     """The link was opened: its SID is the person's now, so the pool stops keeping it alive."""
-    deps.pool.forget_link(link_id, who.external_id)
+    await deps.pool.forget_link(link_id, who.external_id)
