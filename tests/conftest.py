@@ -84,13 +84,17 @@ def no_secret_leaks(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFix
                         )
 
 
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
-    """One redis-server for the whole run, on a free loopback port; ``shared_redis`` empties it for each test."""
+def _running_redis() -> Iterator[RedisServer]:
     server = RedisServer()
     server.start()
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One redis-server for the whole run, on a free loopback port; ``shared_redis`` empties it for each test."""
+    yield from _running_redis()
 
 
 @pytest.fixture
@@ -102,10 +106,7 @@ def shared_redis(redis_server: RedisServer) -> RedisServer:
 @pytest.fixture
 def own_redis() -> Iterator[RedisServer]:
     """A redis-server of this test's own, which it may stop and start again."""
-    server = RedisServer()
-    server.start()
-    yield server
-    server.close()
+    yield from _running_redis()
 
 
 @pytest.fixture
