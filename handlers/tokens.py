@@ -66,8 +66,9 @@ class LinkSigner:
         moderator: bool,
         recording_id: int | None = None,
         *,
-        epoch: str = "",
+        epoch: str,
     ) -> tuple[str, LinkClaim]:
+        """``epoch``: the spent record's (``Deps.spent.epoch``), required so that no kind of link forgets it."""
         claim = LinkClaim(who, room_id, external_id, moderator, secrets.token_urlsafe(6), recording_id, epoch)
         fields: list[Any] = [who.user_id, who.team_id, who.enterprise_id or "", room_id, external_id, int(moderator),
                              claim.nonce]  # fmt: skip

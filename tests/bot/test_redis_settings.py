@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -157,7 +158,8 @@ async def test_rediss_with_a_private_ca_or_a_self_signed_certificate(
 async def test_every_kind_of_link_signed_with_redis_opens_once(
     start_bot: StartBot, om: OMSimulator, slack: SlackSimulator, shared_redis: RedisServer, alice: SlackUser
 ) -> None:
-    """Join links and Watch links alike carry the store's epoch: each opens once, then is spent."""
+    """Watch links and the Home tab's Join links carry the store's epoch as /meet's do: each opens once."""
+    from tests.scenarios.test_app_home import home_buttons, join_from_home, opened_home
     from tests.scenarios.test_recordings import PUBLIC, recordings_of, watch
 
     bot = await start_bot(PUBLIC_URL=PUBLIC, REDIS_URL=shared_redis.url)
@@ -165,7 +167,12 @@ async def test_every_kind_of_link_signed_with_redis_opens_once(
     listing = await recordings_of(bot, slack, alice)
     joined = await watch(bot, om, slack, alice, listing)
     assert joined is not None and joined.recording_id == recording.id  # type: ignore[attr-defined]
-    url = buttons(listing, "watch_recording")[0]["url"]
+    view = await opened_home(bot, slack, alice)
+    home = await join_from_home(bot, om, slack, alice, view, 5)
+    assert home is not None and home.user.external_id == "T0TEAM001:U0ALICE01"
+    urls = [buttons(listing, "watch_recording")[0]["url"]]
+    urls += [b["url"] for b in home_buttons(view) if json.loads(b["value"])["r"] == 5]
     async with httpx.AsyncClient() as browser:
-        again = await browser.get(bot.url + url.removeprefix(PUBLIC))
-    assert again.status_code == 410 and "used already" in again.text
+        for url in urls:
+            again = await browser.get(bot.url + url.removeprefix(PUBLIC))
+            assert again.status_code == 410 and "used already" in again.text
