@@ -17,10 +17,8 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
-from handlers.access import RateLimiter
 from handlers.deps import BotStatus, Deps, Settings
 from handlers.home_activity import HomeActivity
-from handlers.shares import ShareStore
 from handlers.tokens import LinkSigner
 from om import OMClient, RoomDirectory, SessionPool
 
@@ -31,7 +29,7 @@ from .http import make_http_client
 from .logs import request_id_middleware
 from .metrics import Metrics
 from .slack.web_api import SlackAPI
-from .stores import MemoryRecentRooms, MemorySpentLinks, MemoryThrottle
+from .stores import MemoryRecentRooms, MemoryThrottle, Stores, build_stores
 
 
 @dataclass(slots=True)
@@ -47,6 +45,8 @@ class Bot:
     background: Background
     bolt: AsyncApp
     deps: Deps
+    # Spent links, rate limits, Share buttons and pending links: in memory, or in Redis for every process.
+    stores: Stores
 
     async def drain(self, within: float) -> int:
         return await self.background.drain(within)
@@ -54,6 +54,7 @@ class Bot:
     async def close(self) -> None:
         await self.health.close()
         await self.pool.close()
+        await self.stores.close()
         await self.http.aclose()
 
 
@@ -68,6 +69,7 @@ def build(config: Config) -> Bot:
         login_timeout=config.om_timeout + 20,
         observe=metrics.observe_om_request,
     )
+    stores = build_stores(config, metrics.observe_redis)
     pool = SessionPool(
         om,
         config.openmeetings_user,
@@ -78,6 +80,7 @@ def build(config: Config) -> Bot:
         link_ttl=config.join_link_ttl,
         max_concurrent_logins=config.max_concurrent_logins,
         login_backoff=config.login_backoff,
+        pending=stores.pending,
     )
     rooms = RoomDirectory(pool)
     slack = SlackAPI(http, config.slack_api_url, config.slack_bot_token)
@@ -89,10 +92,10 @@ def build(config: Config) -> Bot:
         pool=pool,
         rooms=rooms,
         slack=slack,
-        shares=ShareStore(),
-        limiter=RateLimiter(config.rate_limit),
+        shares=stores.shares,
+        limiter=stores.limiter,
         signer=LinkSigner(config.join_link_key, config.join_link_ttl) if config.public_url else None,
-        spent=MemorySpentLinks(config.join_link_ttl),
+        spent=stores.spent,
         recent=MemoryRecentRooms(),
         home_throttle=MemoryThrottle(config.home_refresh),
         status=lambda: bot_status(health, pool, om),
@@ -102,7 +105,7 @@ def build(config: Config) -> Bot:
     )
     bolt = build_bolt(config)
     handlers.register(bolt, deps)
-    return Bot(config, http, om, pool, rooms, slack, metrics, health, background, bolt, deps)
+    return Bot(config, http, om, pool, rooms, slack, metrics, health, background, bolt, deps, stores)
 
 
 def bot_status(health: HealthWatch, pool: SessionPool, om: OMClient) -> BotStatus:

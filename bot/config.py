@@ -80,6 +80,13 @@ class Config:
     join_link_key: str = ""
     recordings: bool = True
     home_refresh: float = 5.0
+    # The shared store of every process of one bot; empty: each process keeps its state in memory.
+    redis_url: str = ""
+    redis_ca_bundle: str | None = None
+    redis_verify_tls: bool = True
+    # What is kept in Redis is encrypted with a key derived from this (REDIS_SECRET, else SLACK_SIGNING_SECRET).
+    redis_secret: str = ""
+    redis_prefix: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -120,10 +127,21 @@ class Config:
             metrics_enabled=source.boolean("METRICS_ENABLED", False),
             log_format=source.choice("LOG_FORMAT", "KV", ("KV", "JSON")).lower(),
             public_url=(public_url := source.base_url("PUBLIC_URL")),
-            join_link_key=source.link_key(public_url, "JOIN_LINK_SECRET", "SLACK_SIGNING_SECRET"),
+            join_link_key=source.secret(
+                "JOIN_LINK_SECRET", "SLACK_SIGNING_SECRET", b"openmeetings-slack join links",
+                needed_by="PUBLIC_URL" if public_url else "", purpose="sign join links",
+            ),
             recordings=source.boolean("MEET_RECORDINGS", True),
             home_refresh=source.seconds("MEET_HOME_REFRESH", 5.0, zero=True),
-        )
+            redis_url=(redis_url := source.redis_url("REDIS_URL")),
+            redis_ca_bundle=source.path("REDIS_CA_BUNDLE"),
+            redis_verify_tls=source.boolean("REDIS_VERIFY_TLS", True),
+            redis_secret=(redis_secret := source.secret(
+                "REDIS_SECRET", "SLACK_SIGNING_SECRET", b"openmeetings-slack redis",
+                needed_by="REDIS_URL" if redis_url else "", purpose="encrypt what the bot keeps in Redis",
+            )),
+            redis_prefix=source.redis_prefix("REDIS_PREFIX", redis_secret),
+        )  # fmt: skip
 
     @property
     def socket_mode(self) -> bool:
@@ -189,21 +207,52 @@ class _Env:
             raise ConfigError(f"{name} must be the bot's base URL with no path, such as https://meet-bot.example.org")
         return value.rstrip("/")
 
-    def link_key(self, public_url: str, name: str, fallback: str) -> str:
-        """The key join links are signed with: ``name``, else derived from ``fallback`` (so that a new signing
-        secret also ends every outstanding link). Only needed with PUBLIC_URL."""
+    def secret(self, name: str, fallback: str, info: bytes, *, needed_by: str, purpose: str) -> str:
+        """A key of the bot's own: ``name``, else derived from ``fallback`` (so that a new signing secret also
+        renews it), else "" when the setting ``needed_by`` is off. Join links are signed with one (PUBLIC_URL),
+        what is kept in Redis is encrypted with another (REDIS_URL)."""
         value = self._get(name)
         if value is not None:
             if len(value) < 32:
                 raise ConfigError(f"{name} must be at least 32 characters (python -c 'import secrets; "
                                   "print(secrets.token_urlsafe(32))')")  # fmt: skip
             return value
-        if not public_url:
+        if not needed_by:
             return ""
         base = self._get(fallback)
         if base is None:
-            raise ConfigError(f"{name} is not set: PUBLIC_URL needs it to sign join links when {fallback} is unset")
-        return hmac.new(base.encode(), b"openmeetings-slack join links", hashlib.sha256).hexdigest()
+            raise ConfigError(f"{name} is not set: {needed_by} needs it to {purpose} when {fallback} is unset")
+        return hmac.new(base.encode(), info, hashlib.sha256).hexdigest()
+
+    def redis_url(self, name: str) -> str:
+        """``redis://`` or ``rediss://`` (TLS). Never echoed: a managed Redis puts its password in the URL."""
+        value = self._get(name)
+        if value is None:
+            return ""
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            parts = urlsplit("")
+        if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+            raise ConfigError(
+                f"{name} must be a redis://host:port or rediss://host:port URL (the value is not shown: it may hold "
+                "a password)"
+            )
+        return value
+
+    def redis_prefix(self, name: str, secret: str) -> str:
+        """What every key starts with, so that one Redis can serve several bots. Default: ``omslack:`` and 12 hex
+        digits derived from the store's secret, the same in every process of one bot and different for another."""
+        value = self._get(name)
+        if value is None:
+            if not secret:
+                return ""
+            digest = hmac.new(secret.encode(), b"openmeetings-slack redis prefix", hashlib.sha256).hexdigest()
+            return f"omslack:{digest[:12]}:"
+        if len(value) > 64 or not all(c.isascii() and (c.isalnum() or c in ":_.-") for c in value):
+            raise ConfigError(f"{name} must be at most 64 letters, digits and : _ . -, got {value!r}")
+        return value if value.endswith(":") else value + ":"
 
     def seconds(self, name: str, default: float, *, zero: bool = False) -> float:
         value = self._get(name)

@@ -24,6 +24,17 @@ WAIT = 0.9
 
 
 @dataclass(frozen=True, slots=True)
+class StoreHealth:
+    """Where the shared state is kept: ``kind`` "memory" or "redis"; ``problem`` None while Redis answers."""
+
+    kind: str
+    problem: str | None = None
+
+
+MEMORY = StoreHealth("memory")
+
+
+@dataclass(frozen=True, slots=True)
 class Seen:
     at: float
     openmeetings: str  # "ok", "not ready" or "unreachable"
@@ -84,12 +95,22 @@ def verdict(
     slack_errors: int,
     slack_problem: str | None,
     socket_connected: bool | None,
+    store: StoreHealth = MEMORY,
 ) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, body) from what was last seen. Pure. Never a secret: OM errors and pool errors carry none."""
+    """(HTTP status, body) from what was last seen. Pure. Never a secret: OM errors and pool errors carry none,
+    nor do Redis's (never its URL)."""
     body: dict[str, Any] = {
         "pool": {"fresh": pool.fresh, "target": pool.target, "peak": pool.peak, "links": pool.links}
     }
     problems: list[str] = []
+    body["store"] = store.kind
+    degraded: list[str] = []
+    if store.kind == "redis":
+        body["redis"] = "unreachable" if store.problem else "ok"
+        if store.problem:
+            # Reported, not failed on: /meet is still answered, and a restart would not bring Redis back but would
+            # lose what this process keeps in memory until it is back.
+            degraded.append(f"{store.problem} (REDIS_URL); the bot carries on with what it can do without it")
     if seen is None:
         body["openmeetings"] = "unknown"
         problems.append("OpenMeetings has not answered a health check yet")
@@ -116,7 +137,11 @@ def verdict(
         problems.append("no OpenMeetings session is ready yet")
     if problems:
         body["status"] = "unhealthy"
-        body["reason"] = "; ".join(problems)
+        body["reason"] = "; ".join(problems + degraded)
         return 503, body
+    if degraded:
+        body["status"] = "degraded"
+        body["reason"] = "; ".join(degraded)
+        return 200, body
     body["status"] = "ok"
     return 200, body

@@ -16,11 +16,14 @@ from prometheus_client.registry import Collector
 from handlers.problems import OUTCOMES
 from om import SessionPool
 
+from .redis_store import ERRORS, OPERATIONS
 from .slack.web_api import SlackAPI
 
 PREFIX = "omslack"
 # A login may take 30 s (OM 9 makes a wrong password wait 6-16 s); a warm /user/hash takes milliseconds.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0)
+# A Redis call takes a millisecond or less on the same network, and gives up after 2 s.
+REDIS_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 2.5)
 
 
 class Metrics:
@@ -39,12 +42,32 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.redis_latency = Histogram(
+            f"{PREFIX}_redis_command_duration_seconds",
+            "Time of each call to Redis (REDIS_URL), failures included, by operation",
+            ["operation"],
+            buckets=REDIS_BUCKETS,
+            registry=self.registry,
+        )
+        self.redis_errors = Counter(
+            f"{PREFIX}_redis_errors",
+            "Failed calls to Redis, by operation and error (unreachable, timeout, auth, refused)",
+            ["operation", "error"],
+            registry=self.registry,
+        )
 
     def watch(self, pool: SessionPool, slack: SlackAPI) -> None:
         self.registry.register(_StateCollector(pool, slack))
 
     def observe_om_request(self, endpoint: str, seconds: float) -> None:
         self.om_latency.labels(endpoint=endpoint).observe(seconds)
+
+    def observe_redis(self, operation: str, seconds: float, error: str | None) -> None:
+        """One call to Redis; ``error`` names why it failed (None: it worked). Both labels are fixed sets."""
+        operation = operation if operation in OPERATIONS else "other"
+        self.redis_latency.labels(operation=operation).observe(seconds)
+        if error is not None:
+            self.redis_errors.labels(operation=operation, error=error if error in ERRORS else "other").inc()
 
     def count(self, trigger: str, outcome: str) -> None:
         """Counts one answered command (trigger=command) or click (trigger=button) by its outcome."""

@@ -1,4 +1,7 @@
-"""The APScheduler jobs: keep the OM session pool fresh, the public room list current, and the health state new."""
+"""The APScheduler jobs: keep the OM session pool fresh, the public room list current, and the health state new.
+
+Each process has its own scheduler. With several processes sharing Redis, the work that must happen once (keeping
+unclicked links' SIDs alive, inside the pool's job) is coordinated by the lease in ``bot/redis_store.py``."""
 
 from __future__ import annotations
 
@@ -18,10 +21,15 @@ POOL_JOB = "om-session-pool"
 ROOMS_JOB = "om-room-list"
 HEALTH_JOB = "om-health"
 HOME_JOB = "om-home-counts"
+STORE_JOB = "redis-health"
 
 
 def build_scheduler(
-    pool: SessionPool, rooms: RoomDirectory, health: HealthWatch, home: HomeActivity
+    pool: SessionPool,
+    rooms: RoomDirectory,
+    health: HealthWatch,
+    home: HomeActivity,
+    store_check: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     now = datetime.now().astimezone()
@@ -37,6 +45,8 @@ def build_scheduler(
             await rooms.counts_by_id([room.id for room in listed[:HOME_ROOMS]])
 
     _every(scheduler, HOME_JOB, home_counts, COUNT_TTL * 0.8)
+    if store_check is not None:
+        _every(scheduler, STORE_JOB, store_check, PROBE_INTERVAL, first=now)
     return scheduler
 
 

@@ -22,7 +22,7 @@ from handlers.browser.open_link import OpenRequest
 
 from .app import Bot, build
 from .config import Config
-from .health import verdict
+from .health import WAIT, verdict
 from .logs import quiet_chatty_loggers
 from .scheduler import build_scheduler
 from .slack.ingress import Ingress, SignatureCheck
@@ -75,7 +75,8 @@ async def _life(web_app: web.Application) -> AsyncIterator[None]:
 async def startup(bot: Bot, link: SocketModeLink | None) -> Running:
     """Starts the scheduler (its first run fills the pool), learns the bot's workspace, connects Socket Mode."""
     config = bot.config
-    scheduler = build_scheduler(bot.pool, bot.rooms, bot.health, bot.deps.home)
+    store_check = bot.stores.check if bot.stores.redis else None
+    scheduler = build_scheduler(bot.pool, bot.rooms, bot.health, bot.deps.home, store_check)
     scheduler.start()
     # Learn the bot's own workspace before the first command needs it (SLACK_ALLOWED_TEAMS unset).
     warm_up = asyncio.create_task(bot.slack.own_team()) if not config.allowed_teams else None
@@ -83,16 +84,19 @@ async def startup(bot: Bot, link: SocketModeLink | None) -> Running:
         log.warning("OPENMEETINGS_VERIFY_TLS=false: the OpenMeetings certificate is not checked (testing only)")
         if config.ca_bundle:
             log.warning("OPENMEETINGS_CA_BUNDLE is ignored while OPENMEETINGS_VERIFY_TLS=false")
+    if config.redis_url.startswith("rediss://") and not config.redis_verify_tls:
+        log.warning("REDIS_VERIFY_TLS=false: Redis's certificate is not checked (the connection is encrypted only)")
     if link is not None:
         # After the scheduler, so the pool is running before the first envelope and still running after the last.
         await link.start()
     log.info(
-        "bot started: slack=%s openmeetings=%s pool_size=%d session_timeout=%ss join_link_ttl=%ss",
+        "bot started: slack=%s openmeetings=%s pool_size=%d session_timeout=%ss join_link_ttl=%ss store=%s",
         "socket-mode" if config.socket_mode else "http",
         config.openmeetings_url,
         bot.pool.size,
         config.session_timeout,
         config.join_link_ttl,
+        bot.stores.kind,
     )
     return Running(scheduler, warm_up)
 
@@ -113,11 +117,12 @@ async def shutdown(bot: Bot, link: SocketModeLink | None, running: Running) -> N
 
 async def healthz(request: web.Request) -> web.Response:
     bot = request.app[BOT]
-    seen = await bot.health.latest()
+    # OM and Redis are checked side by side, each for WAIT seconds at most.
+    seen, store = await asyncio.gather(bot.health.latest(), bot.stores.latest(WAIT))
     link = request.app.get(SOCKET)
     connected = await link.connected() if link is not None else None
     status, body = verdict(
-        seen, time.monotonic(), bot.pool.status(), bot.slack.errors, bot.slack.recent_problem(), connected
+        seen, time.monotonic(), bot.pool.status(), bot.slack.errors, bot.slack.recent_problem(), connected, store
     )
     return web.json_response(body, status=status)
 

@@ -40,7 +40,7 @@ async def admit(deps: Deps, who: Requester, *, counts: bool, guests: bool) -> Re
         log.warning("meet: refused a request from another workspace team=%s", who.team_id)
         return Refusal(messages.error_message(messages.OTHER_WORKSPACE))
     if counts:
-        wait = deps.limiter.hit(who.external_id)
+        wait = await deps.limiter.hit(who.external_id)
         if wait:
             return Refusal(messages.error_message(messages.too_fast(wait, deps.limiter.limit)))
     if guests and not deps.settings.allow_guests and is_guest(await deps.slack.user_info(who.user_id)):
@@ -84,7 +84,8 @@ class RateLimiter:
     """At most ``limit`` events per person in any ``window`` seconds, as a sliding-window counter.
 
     Two counts per person (this window and the last, weighted by how much of it still overlaps) keep the
-    state to a small int per active person, so a crowd of thousands costs next to nothing.
+    state to a small int per active person, so a crowd of thousands costs next to nothing. This one counts in
+    this process; ``bot/redis_store.py`` keeps the same count in Redis for every process of the bot.
     """
 
     def __init__(self, limit: int, window: float = 60.0, *, clock: Callable[[], float] = time.monotonic) -> None:
@@ -95,8 +96,12 @@ class RateLimiter:
         self._current: dict[str, int] = {}
         self._previous: dict[str, int] = {}
 
-    def hit(self, key: str) -> float:
+    async def hit(self, key: str) -> float:
         """Records one event; returns 0 when allowed, else the seconds until the next one would be."""
+        return self.take(key)
+
+    def take(self, key: str) -> float:
+        """``hit``, for a caller that is not a coroutine."""
         if self.limit <= 0:
             return 0.0
         now = self._clock()

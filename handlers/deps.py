@@ -8,10 +8,8 @@ from typing import Any, Protocol
 
 from om import RoomDirectory, SessionPool
 
-from .access import RateLimiter
 from .home_activity import HomeActivity
 from .rooms import RoomRef
-from .shares import ShareStore
 from .tokens import LinkSigner
 
 
@@ -36,8 +34,16 @@ class Settings:
 class SpentLinks(Protocol):
     """Which links have been opened (``bot/stores.py``). Raises ``StoreError`` when it can't tell."""
 
-    async def claim(self, key: str) -> bool:
-        """Marks ``key`` spent; False when it was spent already."""
+    @property
+    def epoch(self) -> str:
+        """The record's epoch, signed into each link: a shared record that was lost (a Redis that restarted empty)
+        starts a new one, and a link made in another can't be vouched for. "" for a record kept in this process."""
+        ...
+
+    async def claim(self, key: str, epoch: str) -> bool:
+        """Marks ``key`` (a link made in ``epoch``) spent; False when it was spent already.
+
+        Raises ``StoreReset`` when the link was made in another epoch of the record, so it can't tell."""
         ...
 
     async def release(self, key: str) -> None:
@@ -47,6 +53,28 @@ class SpentLinks(Protocol):
 
 class StoreError(Exception):
     """The shared store did not answer: nothing that depends on it may go ahead."""
+
+
+class StoreReset(StoreError):
+    """The record was lost (a Redis that restarted empty) since the link was made: it may have been spent."""
+
+
+class Limiter(Protocol):
+    """The per-person rate limit (``access.RateLimiter`` in memory, or one count shared by every process)."""
+
+    limit: int
+
+    async def hit(self, key: str) -> float:
+        """Records one event; 0 when allowed, else the seconds until the next one would be. Never raises."""
+        ...
+
+
+class Shares(Protocol):
+    """The response_url behind each Share button (``shares.ShareStore`` in memory, or shared). Never raises."""
+
+    async def add(self, share_id: str, response_url: str) -> None: ...
+
+    async def get(self, share_id: str) -> str | None: ...
 
 
 class SlackWeb(Protocol):
@@ -104,8 +132,8 @@ class Deps:
     pool: SessionPool
     rooms: RoomDirectory
     slack: SlackWeb
-    shares: ShareStore
-    limiter: RateLimiter
+    shares: Shares
+    limiter: Limiter
     # Signs join links minted at the click; None without PUBLIC_URL (hashes are minted ahead).
     signer: LinkSigner | None
     spent: SpentLinks

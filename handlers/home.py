@@ -72,6 +72,6 @@ def _links(deps: Deps, who: Requester, info: Mapping[str, object] | None, rooms:
     links: dict[int, str] = {}
     for room in rooms:
         if room.room_id not in links:
-            token, _ = deps.signer.sign(who, room.room_id, room.external_id, moderator)
+            token, _ = deps.signer.sign(who, room.room_id, room.external_id, moderator, epoch=deps.spent.epoch)
             links[room.room_id] = f"{deps.settings.public_url}/join/{token}"
     return links

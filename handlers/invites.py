@@ -40,7 +40,7 @@ async def send(deps: Deps, inviter: Requester, room: RoomRef, user_ids: tuple[st
     outcomes: dict[str, str] = {}
 
     async def one(user_id: str) -> None:
-        wait = deps.limiter.hit(inviter.external_id)
+        wait = await deps.limiter.hit(inviter.external_id)
         if wait:
             outcomes[user_id] = "you're going fast: try again in a minute"
             return
@@ -74,7 +74,7 @@ async def _invite(
     url = None
     if deps.signer is not None:
         moderator = identity_of(deps.settings, invitee, info).moderator
-        token, claim = deps.signer.sign(invitee, room.room_id, room.external_id, moderator)
+        token, claim = deps.signer.sign(invitee, room.room_id, room.external_id, moderator, epoch=deps.spent.epoch)
         url = (f"{deps.settings.public_url}/join/{token}", claim.nonce)
     sent = await deps.slack.send_dm(user_id, messages.invitation_dm(inviter.user_id, room, url))
     if sent:

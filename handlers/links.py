@@ -34,11 +34,13 @@ async def issue(deps: Deps, who: Requester, room: Awaitable[RoomRef], response_u
     info, target = await asyncio.gather(deps.slack.user_info(who.user_id), room)
     identity = identity_of(settings, who, info)
     if deps.signer is not None:
-        token, claim = deps.signer.sign(who, target.room_id, target.external_id, identity.moderator)
-        deps.shares.add(claim.nonce, response_url)
+        token, claim = deps.signer.sign(
+            who, target.room_id, target.external_id, identity.moderator, epoch=deps.spent.epoch
+        )
+        await deps.shares.add(claim.nonce, response_url)
         return JoinLink(target, f"{settings.public_url}/join/{token}", claim.nonce)
     issued = await deps.pool.issue_hash(identity.user, room_options(settings, target, identity.moderator))
-    deps.shares.add(issued.link_id, response_url)
+    await deps.shares.add(issued.link_id, response_url)
     log.info("meet: link issued room=%s moderator=%s", target.room_id, identity.moderator)
     return JoinLink(target, join_url(settings.openmeetings_url, issued.hash, identity.language), issued.link_id)
 
@@ -65,6 +67,6 @@ def identity_of(settings: Settings, who: Requester, info: Mapping[str, Any] | No
     )
 
 
-def spent(deps: Deps, who: Requester, link_id: str) -> None:
+async def spent(deps: Deps, who: Requester, link_id: str) -> None:
     """The link was opened: its SID is the person's now, so the pool stops keeping it alive."""
-    deps.pool.forget_link(link_id, who.external_id)
+    await deps.pool.forget_link(link_id, who.external_id)

@@ -14,6 +14,10 @@ EXPIRED = "This join link has expired. Run /meet again in Slack for a fresh one.
 FORGED = "This is not a join link the bot made, or it was cut short when it was copied. Run /meet again in Slack."
 ROOM_GONE = "This room no longer exists in OpenMeetings. Run /meet list in Slack to see the rooms there are."
 NOT_NOW = "Reload this page in a minute: the link has not been used, so it still works."
+STORE_RESET = (
+    "This join link was made before the bot's store of used links was reset, so the bot can't tell whether it has "
+    "been used, and won't open it. Run /meet again in Slack for a fresh one."
+)
 CANT_CHECK = "The bot can't check this link right now, so it won't open it. Reload this page in a minute."
 PREVIEW = "A personal join link to OpenMeetings. Open it in your browser to join the room."
 

@@ -63,7 +63,9 @@ async def _links(deps: Deps, who: Requester, room: RoomRef, shown: Sequence[Reco
         if not recording.processed:
             links.append(None)
             continue
-        token, claim = signer.sign(who, room.room_id, room.external_id, moderator, recording.id)
+        token, claim = signer.sign(
+            who, room.room_id, room.external_id, moderator, recording.id, epoch=deps.spent.epoch
+        )
         links.append((f"{deps.settings.public_url}/join/{token}", claim.nonce))
     return links
 

@@ -3,7 +3,8 @@
 Posting the invitation through the command's own response_url (``in_channel``)
 works even where the bot is not a member of the channel. Slack honours a
 response_url for 30 minutes, so entries live that long; after that (or after a
-restart) the click's own response_url serves instead.
+restart, without a shared store) the click's own response_url serves instead.
+This one is in memory; ``bot/redis_store.py`` shares them between processes.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class ShareStore:
         self._clock = clock
         self._urls: OrderedDict[str, tuple[float, str]] = OrderedDict()
 
-    def add(self, share_id: str, response_url: str) -> None:
+    async def add(self, share_id: str, response_url: str) -> None:
         """Remembers ``response_url`` under ``share_id`` (the id of the link it was answered with)."""
         now = self._clock()
         self._urls[share_id] = (now + RESPONSE_URL_LIFETIME, response_url)
@@ -32,7 +33,7 @@ class ShareStore:
                 break
             self._urls.popitem(last=False)
 
-    def get(self, share_id: str) -> str | None:
+    async def get(self, share_id: str) -> str | None:
         entry = self._urls.get(share_id)
         if entry is None:
             return None

@@ -41,6 +41,9 @@ class LinkClaim:
     nonce: str
     # A recording of the room to watch, rather than the room itself.
     recording_id: int | None = None
+    # The epoch of the shared record of spent links when the link was made ("" for one kept in memory): if that
+    # record is lost (a Redis that restarted empty), the link can't be vouched for.
+    epoch: str = ""
 
 
 class LinkSigner:
@@ -56,12 +59,22 @@ class LinkSigner:
         )
 
     def sign(
-        self, who: Requester, room_id: int, external_id: str, moderator: bool, recording_id: int | None = None
+        self,
+        who: Requester,
+        room_id: int,
+        external_id: str,
+        moderator: bool,
+        recording_id: int | None = None,
+        *,
+        epoch: str,
     ) -> tuple[str, LinkClaim]:
-        claim = LinkClaim(who, room_id, external_id, moderator, secrets.token_urlsafe(6), recording_id)
+        """``epoch``: the spent record's (``Deps.spent.epoch``), required so that no kind of link forgets it."""
+        claim = LinkClaim(who, room_id, external_id, moderator, secrets.token_urlsafe(6), recording_id, epoch)
         fields: list[Any] = [who.user_id, who.team_id, who.enterprise_id or "", room_id, external_id, int(moderator),
                              claim.nonce]  # fmt: skip
-        if recording_id is not None:
+        if epoch:
+            fields += [recording_id, epoch]
+        elif recording_id is not None:
             fields.append(recording_id)
         return str(self._serializer.dumps(fields)), claim
 
@@ -73,12 +86,13 @@ class LinkSigner:
             raise TokenError("the link has expired", expired=True) from None
         except BadSignature:
             raise TokenError("the link is not one the bot made") from None
-        if not (isinstance(fields, list) and len(fields) in (7, 8)):
+        if not (isinstance(fields, list) and len(fields) in (7, 8, 9)):
             raise TokenError("the link is not one the bot made")
         user_id, team_id, enterprise_id, room_id, external_id, moderator, nonce = fields[:7]
-        recording_id = int(fields[7]) if len(fields) == 8 else None
+        recording_id = int(fields[7]) if len(fields) > 7 and fields[7] is not None else None
+        epoch = str(fields[8]) if len(fields) == 9 else ""
         who = Requester(str(user_id), str(team_id), str(enterprise_id) or None)
-        return LinkClaim(who, int(room_id), str(external_id), bool(moderator), str(nonce), recording_id)
+        return LinkClaim(who, int(room_id), str(external_id), bool(moderator), str(nonce), recording_id, epoch)
 
 
 def spent_key(token: str) -> str:

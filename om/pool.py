@@ -40,6 +40,7 @@ from .errors import (
     OMNotFoundError,
 )
 from .models import ExternalUser, RoomOptions
+from .pending import MemoryPendingLinks, PendingLink, PendingLinks
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +59,6 @@ DEMAND_WINDOW = 3600.0
 class _Session:
     sid: str
     refreshed: float
-
-
-@dataclass(slots=True)
-class _Link:
-    session: _Session
-    room_id: int | None
-    owner: str
-    expires: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +188,7 @@ class SessionPool:
         max_concurrent_logins: int = 16,
         login_backoff: float = AUTH_BACKOFF_START,
         clock: Callable[[], float] = time.monotonic,
+        pending: PendingLinks | None = None,
     ) -> None:
         self.client = client
         self._user = user
@@ -205,7 +199,8 @@ class SessionPool:
         self.link_ttl = link_ttl
         self._clock = clock
         self._fresh: deque[_Session] = deque()
-        self._links: dict[str, _Link] = {}
+        # The SIDs behind unclicked links: in this process, or shared by every process of the bot.
+        self._links: PendingLinks = pending if pending is not None else MemoryPendingLinks(clock)
         self._admin: _Session | None = None
         self._admin_lock = asyncio.Lock()
         self.max_concurrent_logins = max_concurrent_logins
@@ -269,17 +264,14 @@ class SessionPool:
         session.refreshed = now
         link_id = secrets.token_urlsafe(12)
         if keep_alive:
-            self._links[link_id] = _Link(session, options.room_id, user.external_id, now + self.link_ttl)
+            link = PendingLink(session.sid, options.room_id, user.external_id)
+            await self._links.put(link_id, link, lifetime=self.link_ttl, due_in=self.keepalive_after)
         self.last_error = None
         return IssuedHash(value, link_id)
 
-    def forget_link(self, link_id: str, owner: str) -> bool:
+    async def forget_link(self, link_id: str, owner: str) -> bool:
         """The link was opened: its SID now belongs to the person, stop keeping it alive."""
-        link = self._links.get(link_id)
-        if link is None or link.owner != owner:
-            return False
-        del self._links[link_id]
-        return True
+        return await self._links.pop(link_id, owner)
 
     # -- lookups on the admin SID ---------------------------------------------------
 
@@ -462,42 +454,33 @@ class SessionPool:
         if aged:
             self._fresh = deque(s for s in self._fresh if now - s.refreshed < self.max_fresh_age)
             self._stats.renewals += len(aged)
-        self._drop_expired_links(now)
         await self._keep_links_alive(now)
         # A failure is logged where it happened, once per run of failures.
         with contextlib.suppress(OMError):
             await self.refill()
 
-    def _drop_expired_links(self, now: float) -> None:
-        for link_id in [k for k, link in self._links.items() if link.expires <= now]:
-            del self._links[link_id]
-
     async def _keep_links_alive(self, now: float) -> None:
-        due = [
-            (link_id, link)
-            for link_id, link in self._links.items()
-            if now - link.session.refreshed >= self.keepalive_after
-        ]
+        due = await self._links.due()  # expired links dropped; with several processes, only the keeper's run gets any
         if not due:
             return
         slots = asyncio.Semaphore(8)
 
-        async def ping(link_id: str, link: _Link) -> None:
+        async def ping(link_id: str, link: PendingLink) -> None:
             async with slots:
                 try:
                     # Any call with the SID refreshes it in OM, even one then denied (BaseWebService checks the
                     # SID, which updates its last use, before it checks the right).
-                    await self.client.get_room(link.session.sid, link.room_id or 1)
+                    await self.client.get_room(link.sid, link.room_id or 1)
                 except OMNotFoundError:
                     pass
                 except OMNotAllowedError:
                     # Opened (the SID is the person's now) or dead: either way, nothing to keep.
-                    self._links.pop(link_id, None)
+                    await self._links.pop(link_id)
                     return
                 except OMError as exc:
                     log.warning("om pool: keep-alive failed, will retry: %s", exc)
                     return
-                link.session.refreshed = self._clock()
+                await self._links.refreshed(link_id, self.keepalive_after)
                 self._stats.keepalives += 1
 
         await asyncio.gather(*(ping(k, v) for k, v in due))
@@ -510,7 +493,7 @@ class SessionPool:
         return PoolStatus(
             fresh=len(self._fresh),
             target=self.target,
-            links=len(self._links),
+            links=self._links.count,
             logins=self._stats.logins,
             renewals=self._stats.renewals,
             keepalives=self._stats.keepalives,

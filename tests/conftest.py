@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.app import Bot
 from bot.config import Config
 from bot.server import BOT, create_web_app
+from tests.redis_server import RedisServer
 from tests.simulators.om import OMSimulator
 from tests.simulators.slack import SlackDriver, SlackSimulator, SlackUser
 
@@ -81,6 +82,31 @@ def no_secret_leaks(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFix
                         assert (record.requested_for or "").endswith(":" + sink.user_id), (
                             "a person was shown someone else's join link"
                         )
+
+
+def _running_redis() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One redis-server for the whole run, on a free loopback port; ``shared_redis`` empties it for each test."""
+    yield from _running_redis()
+
+
+@pytest.fixture
+def shared_redis(redis_server: RedisServer) -> RedisServer:
+    redis_server.flush()
+    return redis_server
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A redis-server of this test's own, which it may stop and start again."""
+    yield from _running_redis()
 
 
 @pytest.fixture

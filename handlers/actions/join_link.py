@@ -18,7 +18,7 @@ async def answer(request: ActionRequest, deps: Deps) -> list[Reply]:
         return refused
     link_id = request.value.get("l")
     if isinstance(link_id, str) and link_id:
-        links.spent(deps, request.who, link_id)
+        await links.spent(deps, request.who, link_id)
     named = rooms.from_value(request.value)
     if named is None:
         return []

@@ -21,7 +21,7 @@ async def answer(request: ActionRequest, deps: Deps) -> list[Reply]:
     if named is None:
         return []
     share_id = request.value.get("s")
-    url = (deps.shares.get(share_id) if isinstance(share_id, str) else None) or own_url
+    url = (await deps.shares.get(share_id) if isinstance(share_id, str) else None) or own_url
     try:
         room = await rooms.by_value(deps.rooms, *named)
     except OMError as exc:

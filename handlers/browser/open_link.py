@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from om import OMError, OMNotFoundError, join_url
 
 from .. import links, pages, problems
-from ..deps import Deps, StoreError
+from ..deps import Deps, StoreError, StoreReset
 from ..pages import Page
 from ..rooms import RoomRef, by_value
 from ..tokens import TokenError, spent_key
@@ -55,8 +55,11 @@ async def answer(request: OpenRequest, deps: Deps) -> tuple[Page, str]:
         return pages.refused(404, "Not a join link", pages.FORGED), "invalid"
     key = spent_key(request.token)
     try:
-        if not await deps.spent.claim(key):
+        if not await deps.spent.claim(key, claim.epoch):
             return pages.refused(410, "This link has been used", pages.SPENT), "spent"
+    except StoreReset:
+        log.warning("join link: not opened, it was made before the shared store lost its record of spent links")
+        return pages.refused(410, "This link is too old", pages.STORE_RESET), "expired"
     except StoreError as exc:
         log.warning("join link: not opened, the store did not answer: %s", exc)
         return pages.refused(503, "Please try again in a minute", pages.CANT_CHECK), "unreachable"

@@ -104,10 +104,10 @@ async def test_expired_and_tampered_links_get_a_page_that_says_so(
     forged = await open_link(bot, url.replace(token, flipped))
     assert forged.status_code == 404 and "not a join link the bot made" in forged.text
     old = LinkSigner(bot.context.config.join_link_key, 600, clock=lambda: time.time() - 601)
-    stale, _ = old.sign(bot.context.deps.signer.read(token).who, 5, "", False)  # type: ignore[union-attr]
+    stale, _ = old.sign(bot.context.deps.signer.read(token).who, 5, "", False, epoch="")  # type: ignore[union-attr]
     expired = await open_link(bot, f"{PUBLIC}/join/{stale}")
     assert expired.status_code == 410 and "expired" in expired.text
-    other_key = LinkSigner("x" * 40, 600).sign(bot.context.deps.signer.read(token).who, 5, "", False)[0]  # type: ignore[union-attr]
+    other_key = LinkSigner("x" * 40, 600).sign(bot.context.deps.signer.read(token).who, 5, "", False, epoch="")[0]  # type: ignore[union-attr]
     assert (await open_link(bot, f"{PUBLIC}/join/{other_key}")).status_code == 404  # a rotated key ends links
     assert (await open_link(bot, url)).status_code == 303  # none of that spent the real one
 
