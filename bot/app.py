@@ -29,7 +29,7 @@ from .http import make_http_client
 from .logs import request_id_middleware
 from .metrics import Metrics
 from .slack.web_api import SlackAPI
-from .stores import MemoryRecentRooms, MemoryThrottle, Stores, build_stores
+from .stores import Stores, build_stores
 
 
 @dataclass(slots=True)
@@ -96,8 +96,8 @@ def build(config: Config) -> Bot:
         limiter=stores.limiter,
         signer=LinkSigner(config.join_link_key, config.join_link_ttl) if config.public_url else None,
         spent=stores.spent,
-        recent=MemoryRecentRooms(),
-        home_throttle=MemoryThrottle(config.home_refresh),
+        recent=stores.recent,
+        home_throttle=stores.home_throttle,
         status=lambda: bot_status(health, pool, om),
         home=HomeActivity(),
         spawn=background.spawn,

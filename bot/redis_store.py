@@ -45,10 +45,12 @@ from redis.maint_notifications import MaintNotificationsConfig
 
 from handlers.access import RateLimiter
 from handlers.deps import StoreError, StoreReset
+from handlers.rooms import RoomRef
 from handlers.shares import RESPONSE_URL_LIFETIME, ShareStore
 from om.pending import MemoryPendingLinks, PendingLink
 
 from .health import StoreHealth
+from .memory_store import RECENT, RECENT_TTL, MemoryRecentRooms, MemoryThrottle
 
 log = logging.getLogger(__name__)
 
@@ -504,3 +506,69 @@ class RedisPendingLinks:
             await store.script("lease_release", _RELEASE, [store.key("lease", "keepalive")], [self._holder])
         except StoreError:
             pass
+
+
+# Keeps a person's recent rooms newest first, one entry per room, at most ARGV[3] of them.
+_RECENT = """
+for _, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if cjson.decode(item)[1] == tonumber(ARGV[2]) then redis.call('LREM', KEYS[1], 0, item) end
+end
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[3]) - 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+
+
+class RedisRecentRooms:
+    """Each person's last rooms (ids and names: nothing secret) for every process; this process's own while Redis
+    is away."""
+
+    def __init__(self, store: RedisStore, local: MemoryRecentRooms) -> None:
+        self._store = store
+        self._local = local
+
+    async def add(self, person: str, room: RoomRef) -> None:
+        await self._local.add(person, room)
+        item = json.dumps([room.room_id, room.name, room.external_id])
+        args = [item, room.room_id, RECENT, _ms(RECENT_TTL)]
+        try:
+            await self._store.script("recent_add", _RECENT, [self._store.key("recent", person)], args)
+        except StoreError:
+            pass
+
+    async def get(self, person: str) -> list[RoomRef]:
+        store, name = self._store, self._store.key("recent", person)
+        try:
+            items = await store.call("recent_get", lambda: store.client.lrange(name, 0, RECENT - 1))
+        except StoreError:
+            return await self._local.get(person)
+        rooms: list[RoomRef] = []
+        for item in items:
+            try:
+                room_id, title, external_id = json.loads(item)
+                rooms.append(RoomRef(int(room_id), str(title), str(external_id)))
+            except (ValueError, TypeError):
+                continue
+        return rooms
+
+
+class RedisThrottle:
+    """Once per key in the window across every process (SET NX with an expiry); per process while Redis is away."""
+
+    def __init__(self, store: RedisStore, local: MemoryThrottle, seconds: float) -> None:
+        self._store = store
+        self._local = local
+        self._seconds = seconds
+
+    async def first(self, key: str) -> bool:
+        if self._seconds <= 0:
+            return True
+        store, name = self._store, self._store.key("throttle", key)
+        try:
+            was_set = await store.call(
+                "throttle", lambda: store.client.set(name, b"1", nx=True, px=max(1, _ms(self._seconds)))
+            )
+        except StoreError:
+            return await self._local.first(key)
+        return bool(was_set)

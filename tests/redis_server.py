@@ -125,7 +125,7 @@ class RedisServer:
         self._dir.cleanup()
 
     def everything(self) -> dict[bytes, tuple[bytes, int]]:
-        """Every key the store holds: all it holds (strings, hash fields and values, set members) as one byte
+        """Every key the store holds: all it holds (strings, hash fields and values, set and list members) as one byte
         string, and its TTL in ms (-1: none)."""
         client = self.client()
         try:
@@ -138,6 +138,8 @@ class RedisServer:
                     value = b" ".join(k + b"=" + v for k, v in client.hgetall(key).items())
                 elif kind == b"zset":
                     value = b" ".join(member for member, _ in client.zrange(key, 0, -1, withscores=True))
+                elif kind == b"list":
+                    value = b" ".join(client.lrange(key, 0, -1))
                 else:
                     raise AssertionError(f"a {kind!r} the bot does not make: {key!r}")
                 found[key] = (value, int(client.pttl(key)))

@@ -10,18 +10,22 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from bot.memory_store import MemoryRecentRooms, MemoryThrottle
 from bot.redis_store import (
     PAUSE,
     RedisPendingLinks,
     RedisRateLimiter,
+    RedisRecentRooms,
     RedisShares,
     RedisSpentLinks,
     RedisStore,
+    RedisThrottle,
     Sealer,
     connect,
 )
 from handlers.access import RateLimiter
 from handlers.deps import StoreError, StoreReset
+from handlers.rooms import RoomRef
 from handlers.shares import ShareStore
 from om.pending import PendingLink
 from tests.processes import free_port
@@ -306,3 +310,24 @@ async def test_the_store_says_when_redis_is_away_and_when_it_is_back(
     own_redis.start()
     assert (await store.latest(5.0)).problem is None  # a check does not wait out the pause
     assert "redis: answering again" in caplog.text
+
+
+async def test_recent_rooms_and_the_home_throttle_are_shared(
+    stores: Callable[..., RedisStore], shared_redis: RedisServer
+) -> None:
+    one, two = stores(shared_redis.url), stores(shared_redis.url)
+    recent_one = RedisRecentRooms(one, MemoryRecentRooms())
+    recent_two = RedisRecentRooms(two, MemoryRecentRooms())
+    for room in (RoomRef(4, "Room 4"), RoomRef(9, "#project", "T0TEAM001:C0PROJECT"), RoomRef(4, "Room 4")):
+        await recent_one.add("T0TEAM001:U0ALICE01", room)
+    seen = [(r.room_id, r.name) for r in await recent_two.get("T0TEAM001:U0ALICE01")]
+    assert seen == [(4, "Room 4"), (9, "#project")]
+    for n in range(10):
+        await recent_two.add("T0TEAM001:U0ALICE01", RoomRef(100 + n, f"Room {100 + n}"))
+    assert len(await recent_one.get("T0TEAM001:U0ALICE01")) == 5
+    ttl = await one.client.pttl(one.key("recent", "T0TEAM001:U0ALICE01"))
+    assert 0 < ttl <= 30 * 24 * 3600 * 1000
+    first = RedisThrottle(one, MemoryThrottle(60), 60)
+    second = RedisThrottle(two, MemoryThrottle(60), 60)
+    assert await first.first("U0ALICE01") and not await second.first("U0ALICE01") and await second.first("U0BOB0001")
+    assert 0 < await two.client.pttl(two.key("throttle", "U0ALICE01")) <= 60_000

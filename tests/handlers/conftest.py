@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.stores import MemoryRecentRooms, MemorySpentLinks, MemoryThrottle
+from bot.memory_store import MemoryRecentRooms, MemorySpentLinks, MemoryThrottle
 from handlers.access import RateLimiter
 from handlers.deps import BotStatus, Deps, Settings
 from handlers.home_activity import HomeActivity
