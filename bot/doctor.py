@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any, TextIO
 
 import httpx
+from redis.exceptions import RedisError
 
 from om import (
     ExternalUser,
@@ -38,6 +39,7 @@ from om import (
 from .config import Config, ConfigError
 from .http import make_http_client
 from .logs import quiet_chatty_loggers
+from .redis_store import connect, describe
 
 REQUIRED_SCOPES = ("commands", "users:read", "users:read.email", "chat:write", "im:write")
 WEB_API_TIMEOUT = 10.0
@@ -96,6 +98,32 @@ def warned(name: str, detail: str, fix: str) -> Check:
 
 
 PUBLIC_URL_TIMEOUT = 5.0
+
+
+async def check_redis(config: Config) -> Check:
+    """With REDIS_URL: Redis answers, takes a write with an expiry under the bot's prefix, and gives it back."""
+    name = "Redis"
+    if not config.redis_url:
+        return skipped(name, "REDIS_URL is not set: one process keeps its state in memory")
+    client = connect(config.redis_url, ca_bundle=config.redis_ca_bundle, verify_tls=config.redis_verify_tls)
+    key = f"{config.redis_prefix}doctor"
+    try:
+        await client.set(key, b"1", px=10_000)
+        back = await client.get(key)
+        await client.delete(key)
+    except (RedisError, OSError) as exc:
+        _, problem = describe(exc)
+        return failed(
+            name,
+            problem,
+            "Check REDIS_URL (host, port, password, redis:// or rediss://); for a provider's self-signed TLS set "
+            "REDIS_CA_BUNDLE, or REDIS_VERIFY_TLS=false as Heroku's Key-Value Store needs.",
+        )
+    finally:
+        await client.aclose()
+    if back != b"1":
+        return failed(name, "Redis did not give back what it was given", "Check that REDIS_URL names a real Redis.")
+    return passed(name, f"answers, keys under {config.redis_prefix}")
 
 
 async def check_public_url(config: Config, http: httpx.AsyncClient) -> Check:
@@ -571,8 +599,13 @@ async def run_checks(env: Mapping[str, str]) -> list[Check]:
             return [skipped("OpenMeetings", f"needs {', '.join(sorted(broken))}")]
         return await check_openmeetings(config)
 
-    slack_checks, om_checks = await asyncio.gather(slack(), openmeetings())
-    return settings.checks + slack_checks + om_checks
+    async def redis() -> list[Check]:
+        if {"REDIS_URL", "REDIS_CA_BUNDLE"} & settings.broken:
+            return [skipped("Redis", "needs REDIS_URL")]
+        return [await check_redis(config)]
+
+    slack_checks, om_checks, redis_checks = await asyncio.gather(slack(), openmeetings(), redis())
+    return settings.checks + slack_checks + om_checks + redis_checks
 
 
 def render(checks: list[Check], out: TextIO) -> None:

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from tests.conftest import bot_env
 from tests.processes import free_port
+from tests.redis_server import RedisServer
 from tests.simulators.om import OMSimulator
 from tests.simulators.slack import SlackSimulator
 
@@ -433,3 +434,14 @@ async def test_public_url_is_checked_https_and_answering(
         assert good.status_of("Public URL") == "ok", good.out
     finally:
         await runner.cleanup()
+
+
+async def test_redis_is_checked_when_set(
+    om: OMSimulator, slack: SlackSimulator, tmp_path: Path, shared_redis: RedisServer
+) -> None:
+    assert (await doctor(om, slack, tmp_path)).status_of("Redis") == "skip"
+    good = await doctor(om, slack, tmp_path, REDIS_URL=shared_redis.url)
+    assert good.status_of("Redis") == "ok", good.out
+    assert not shared_redis.everything()  # the check's own key is gone again
+    away = await doctor(om, slack, tmp_path, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    assert away.status == 1 and away.status_of("Redis") == "FAIL" and "REDIS_URL" in away.line("Redis")
