@@ -13,8 +13,8 @@ pooled. CPU and memory are read from /proc (psutil) for the app's process only.
 With ``PUBLIC_URL`` the bot's Join button points at its own ``/join/<token>``, and a scenario with ``opens`` also opens
 it as a browser would (a GET, the redirect not followed): in ``hot`` right after the reply (``open_ms`` is then from
 the /meet to the OM redirect in hand), in the waves of ``burst`` all of a wave's links at once once the wave is
-answered and OM has gone quiet (``open_ms`` from each GET to its redirect; the first wave of each load point only lets
-the pool follow the demand and is not counted).
+answered (``open_ms`` from each GET to its redirect; the first wave of each load point only lets the pool follow the
+demand and is not counted), then OM is left to go quiet (the pool's refill) before the next wave.
 """
 
 from __future__ import annotations
@@ -572,9 +572,10 @@ async def run_point(
                 wave = [prepare() for _ in range(min(concurrency, n - first))]
                 urls = await asyncio.gather(*(one_meet(prepared) for prepared in wave))
                 if opening:
-                    # The pool has refilled after the last wave's links (OM quiet), as it would between rushes.
-                    await _settle(rig)
                     await open_wave(urls, counted=first > 0)
+                    # The pool refills after the links (until OM is quiet), as it would between rushes; not while
+                    # the next wave is acked and answered.
+                    await _settle(rig)
         else:
             await asyncio.gather(*(person() for _ in range(concurrency)))
     finally:
