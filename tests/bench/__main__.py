@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fnmatch
 import sys
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument(
         "--apps",
         default=",".join(APPS),
-        help=f"bot,baseline (or just one; bot is every bot of {', '.join(VARIANTS)})",
+        help=f"the apps to run, patterns over {', '.join(VARIANTS)} (default: {','.join(APPS)})",
     )
     parser.add_argument(
         "--bot-env",
@@ -48,8 +49,8 @@ def parse(argv: list[str] | None = None) -> Options:
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(unknown)}")
     apps = tuple(a.strip() for a in args.apps.split(",") if a.strip())
-    if not apps or any(a not in APPS and a not in VARIANTS for a in apps):
-        parser.error(f"--apps takes bot and/or baseline, or some of {', '.join(VARIANTS)}")
+    if not apps or any(not fnmatch.filter(VARIANTS, a) for a in apps):
+        parser.error(f"--apps takes patterns over {', '.join(VARIANTS)}")
     bot_env = dict(BOT_ENV)
     for item in args.bot_env:
         name, sep, value = item.partition("=")

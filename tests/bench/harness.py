@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fnmatch
 import gc
 import json
 import os
@@ -44,7 +45,8 @@ from .sender import Sender, signed_request
 from .sims import BOT_TOKEN, SIGNING_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("bot", "baseline")
+# The apps to run, as patterns over VARIANTS' names (fnmatch): every bot and the baseline.
+APPS = ("bot*", "baseline")
 REPLY_TIMEOUT = 30.0
 # The bot's settings for the benchmark, all through its documented environment variables: a pool as large as the
 # number of people who may arrive at once, and as many logins in flight (README, "Configuration").
@@ -705,8 +707,8 @@ def figures(points: list[Point]) -> Figures:
 
 
 def scenario_apps(scenario: Scenario, options: Options) -> list[str]:
-    """The scenario's apps that ``--apps`` picks (by name, or by family: ``bot`` picks every bot)."""
-    return [a for a in scenario.apps if a in options.apps or VARIANTS[a].family in options.apps]
+    """The scenario's apps that ``--apps`` picks (patterns over their names: ``bot*`` is every bot)."""
+    return [a for a in scenario.apps if any(fnmatch.fnmatchcase(a, pattern) for pattern in options.apps)]
 
 
 def _log_dir(options: Options) -> Path:
@@ -739,7 +741,7 @@ async def run(options: Options, progress: IO[str] | None = None) -> Report:
             rig = Rig(om, slack, http, replies, People())
             running: dict[str, App] = {}
             # The bot and the baseline are timed over ``startups`` starts; the other apps are started once.
-            timed: list[str] = [a for a in ("bot", "baseline") if a in options.apps]
+            timed = [a for a in ("bot", "baseline") if any(fnmatch.fnmatchcase(a, p) for p in options.apps)]
             startups: dict[str, list[float]] = {name: [] for name in timed}
             for attempt in range(max(1, options.startups)):
                 for name in timed:
