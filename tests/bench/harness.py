@@ -87,9 +87,10 @@ class Scenario:
     # False: each person sends the next /meet as soon as the last one is answered (sustained load).
     # True: ``concurrency`` people send a /meet at the same moment; the next wave comes once all are answered.
     waves: bool = False
-    # More than 0: each round starts the apps afresh (``apps``, on their default settings), and sends this many waves
-    # of ``concurrency`` people, OM left to go quiet between them: a first rush on a pool at its default size, then
-    # the rushes that follow within the hour. Each wave is its own point (``Point.part``).
+    # More than 0: each round starts the apps afresh (``apps``, on their default settings), sends one /meet (not
+    # counted: the room is then known), then this many waves of ``concurrency`` people, OM left to go quiet between
+    # them: a first rush on a pool at its default size, then the rushes that follow within the hour. Each wave is its
+    # own point (``Point.part``).
     rushes: int = 0
     # The apps (``VARIANTS``) that run it, in this order in each round; the baseline last.
     apps: tuple[str, ...] = ("bot", "baseline")
@@ -609,6 +610,10 @@ async def run_rushes(
             env = variant_env(name, rig.om, rig.slack, options.bot_env)
             apps[name] = await start_app(name, env, log_dir, rig.http, f"{scenario.name}{rnd}")
         await _settle(rig)  # the bot's first fill of its pool is start-up work, not the rush's
+        # The morning's first /meet, before the all-hands: the room is known (as the room list job, on the minute,
+        # would have it on a bot that has run for a while) and the pool is still at its default size. Not counted.
+        for app in apps.values():
+            await run_point(rig, app, scenario, 1, 1, latency, rnd)
         for part in range(1, scenario.rushes + 1):
             for name, app in apps.items():
                 point = await run_point(rig, app, scenario, concurrency, concurrency, latency, rnd, part)
