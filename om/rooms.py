@@ -72,27 +72,47 @@ class RoomDirectory:
         self._listed_at = 0.0
         self._list_lock = asyncio.Lock()
         self._counts: dict[int, tuple[float, int]] = {}
+        # A look-up by id on its way to OM: whoever needs the same room meanwhile waits for its answer.
+        self._lookups: dict[int, asyncio.Task[_Entry]] = {}
 
     async def get(self, room_id: int, *, fresh: bool = False) -> Room:
-        """A room by id; OMNotFoundError for one that does not exist. ``fresh`` asks OM even when it is cached."""
+        """A room by id; OMNotFoundError for one that does not exist. ``fresh`` asks OM even when it is cached (or
+        shares the answer of a look-up already on its way to OM)."""
         now = self._clock()
         entry = self._by_id.get(room_id)
         if entry is None or entry.expires <= now or fresh:
-            try:
-                room: Room | None = await self._pool.with_admin(lambda sid: self._client.get_room(sid, room_id))
-                entry = _Entry(room, self._clock() + ROOM_TTL)
-            except OMNotFoundError:
-                entry = _Entry(None, self._clock() + MISSING_ROOM_TTL)
-            except OMProtocolError as exc:
-                if exc.status != 404:
-                    raise
-                # No room resource at all (a trimmed-down server or gateway): OM answers a missing room with a
-                # 500, never a 404, so go on without the name; the hash request will tell if OM is there at all.
-                entry = _Entry(Room(room_id, ""), self._clock() + MISSING_ROOM_TTL)
-            self._by_id[room_id] = entry
+            lookup = self._lookups.get(room_id)
+            if lookup is None:
+                # One request for a crowd (a rush on a room not yet seen, a wave of links opened at once).
+                lookup = asyncio.get_running_loop().create_task(self._look_up(room_id))
+                self._lookups[room_id] = lookup
+                lookup.add_done_callback(lambda done: self._lookup_done(room_id, done))
+            # Shielded: one caller that gives up does not cancel the answer the others wait for.
+            entry = await asyncio.shield(lookup)
         if entry.room is None:
             raise OMNotFoundError(f"room {room_id} does not exist")
         return entry.room
+
+    async def _look_up(self, room_id: int) -> _Entry:
+        try:
+            room: Room | None = await self._pool.with_admin(lambda sid: self._client.get_room(sid, room_id))
+            entry = _Entry(room, self._clock() + ROOM_TTL)
+        except OMNotFoundError:
+            entry = _Entry(None, self._clock() + MISSING_ROOM_TTL)
+        except OMProtocolError as exc:
+            if exc.status != 404:
+                raise
+            # No room resource at all (a trimmed-down server or gateway): OM answers a missing room with a
+            # 500, never a 404, so go on without the name; the hash request will tell if OM is there at all.
+            entry = _Entry(Room(room_id, ""), self._clock() + MISSING_ROOM_TTL)
+        self._by_id[room_id] = entry
+        return entry
+
+    def _lookup_done(self, room_id: int, lookup: asyncio.Task[_Entry]) -> None:
+        if self._lookups.get(room_id) is lookup:
+            del self._lookups[room_id]
+        if not lookup.cancelled():
+            lookup.exception()  # seen by every caller still waiting; retrieved here for those who gave up
 
     async def public_rooms(self) -> list[Room]:
         """Every public room of every type, sorted by name."""

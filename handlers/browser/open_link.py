@@ -1,8 +1,9 @@
 """A join link minted at the click was opened: check the token, spend it, mint the hash, send the browser to OM.
 
-One OM round trip (``POST /user/hash`` on a pooled SID) when the pool has a session. The token is spent before the
-hash is asked for, so two tabs opening it at once can't both get in; when OM can't make the hash, the claim is undone
-and a reload works once OM is back. ``HEAD`` and link previewers never mint and never spend.
+One OM round trip (``POST /user/hash`` on a pooled SID, beside the look-up that the room is still there) when the
+pool has a session. The token is spent before the hash is asked for, so two tabs opening it at once can't both get in;
+when OM can't make the hash, the claim is undone and a reload works once OM is back. ``HEAD`` and link previewers
+never mint and never spend.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from om import OMError, OMNotFoundError, join_url
+from om import IssuedHash, OMError, OMNotFoundError, join_url
 
 from .. import links, pages, problems
 from ..deps import Deps, StoreError, StoreReset
 from ..pages import Page
+from ..people import Identity
 from ..rooms import RoomRef, by_value
 from ..tokens import TokenError, spent_key
 
@@ -64,15 +66,24 @@ async def answer(request: OpenRequest, deps: Deps) -> tuple[Page, str]:
         log.warning("join link: not opened, the store did not answer: %s", exc)
         return pages.refused(503, "Please try again in a minute", pages.CANT_CHECK), "unreachable"
     settings = deps.settings
+
+    async def mint() -> tuple[Identity, IssuedHash]:
+        identity = links.identity_of(settings, claim.who, await deps.slack.user_info(claim.who.user_id))
+        target = RoomRef(claim.room_id, "", claim.external_id)
+        options = links.room_options(settings, target, claim.moderator, claim.recording_id)
+        return identity, await deps.pool.issue_hash(identity.user, options, keep_alive=False)
+
     try:
-        info, room = await asyncio.gather(
-            deps.slack.user_info(claim.who.user_id),
-            # Looked up afresh: a link may outlive its room.
-            by_value(deps.rooms, claim.room_id, claim.external_id, fresh=True),
+        # The room is looked up afresh (a link may outlive its room) beside the hash, so the browser waits for one
+        # OM round trip, not two. When the room is gone that hash is never handed out, and its SID made no other.
+        checked, minted = await asyncio.gather(
+            by_value(deps.rooms, claim.room_id, claim.external_id, fresh=True), mint(), return_exceptions=True
         )
-        identity = links.identity_of(settings, claim.who, info)
-        options = links.room_options(settings, room, claim.moderator, claim.recording_id)
-        issued = await deps.pool.issue_hash(identity.user, options, keep_alive=False)
+        if isinstance(checked, BaseException):
+            raise checked
+        if isinstance(minted, BaseException):
+            raise minted
+        identity, issued = minted
     except OMNotFoundError:
         return pages.refused(404, "This room is gone", pages.ROOM_GONE), "room_not_found"
     except OMError as exc:
@@ -81,8 +92,8 @@ async def answer(request: OpenRequest, deps: Deps) -> tuple[Page, str]:
         text = f"{says.replace('*', '')} {pages.NOT_NOW}"
         return pages.refused(503, "OpenMeetings can't open the room right now", text), outcome
     if claim.recording_id is None:
-        await _remember(deps, claim.who.external_id, room)
-    log.info("join link: opened room=%s moderator=%s recording=%s", room.room_id, claim.moderator, claim.recording_id)
+        await _remember(deps, claim.who.external_id, checked)
+    log.info("join link: opened room=%s moderator=%s recording=%s", claim.room_id, claim.moderator, claim.recording_id)
     return pages.redirect(join_url(settings.openmeetings_url, issued.hash, identity.language)), "ok"
 
 

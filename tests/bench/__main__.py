@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fnmatch
 import sys
 from pathlib import Path
 
-from .harness import APPS, BOT_ENV, DEFAULT_SCENARIOS, SCENARIOS, Options, run
+from .harness import APPS, BOT_ENV, DEFAULT_SCENARIOS, SCENARIOS, VARIANTS, Options, run
 from .report import format_report
 
 
@@ -19,7 +20,7 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument(
         "--scenarios",
         default=",".join(DEFAULT_SCENARIOS),
-        help=f"comma-separated, from {', '.join(SCENARIOS)} (memory: 10,000 /meet per app, a few minutes)",
+        help=f"comma-separated, from {', '.join(SCENARIOS)} (default: all; memory: 10,000 /meet per app, minutes)",
     )
     parser.add_argument("--quick", action="store_true", help="fewer /meet per load point and one round (< ~60 s)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per load point (bot, baseline, …)")
@@ -28,7 +29,11 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--concurrency", type=int, help="people at once, for every load point (default: each's)")
     parser.add_argument("--requests", type=int, help="/meet per app per round, for every load point")
     parser.add_argument("--startups", type=int, default=3, help="times each app is started to time its start-up")
-    parser.add_argument("--apps", default=",".join(APPS), help="bot,baseline (or just one)")
+    parser.add_argument(
+        "--apps",
+        default=",".join(APPS),
+        help=f"the apps to run, patterns over {', '.join(VARIANTS)} (default: {','.join(APPS)})",
+    )
     parser.add_argument(
         "--bot-env",
         action="append",
@@ -44,8 +49,8 @@ def parse(argv: list[str] | None = None) -> Options:
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(unknown)}")
     apps = tuple(a.strip() for a in args.apps.split(",") if a.strip())
-    if not apps or any(a not in APPS for a in apps):
-        parser.error("--apps takes bot and/or baseline")
+    if not apps or any(not fnmatch.filter(VARIANTS, a) for a in apps):
+        parser.error(f"--apps takes patterns over {', '.join(VARIANTS)}")
     bot_env = dict(BOT_ENV)
     for item in args.bot_env:
         name, sep, value = item.partition("=")
@@ -75,8 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     print(format_report(report))
     if options.json_path:
         Path(options.json_path).write_text(report.to_json())
-    unanswered = sum(f.requests - f.answered for figs in report.scenarios.values() for f in figs.values())
-    return 1 if unanswered else 0
+    failed = sum(
+        f.requests - f.answered + f.open_tries - f.opened for figs in report.scenarios.values() for f in figs.values()
+    )
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -6,14 +6,22 @@ the same environment variables. This process is the load generator: it sends sig
 a new Slack user id, from ``concurrency`` simulated people at a time. A person sends a ``/meet``, waits for the ack,
 then waits for the reply to reach the Slack stub's ``response_url``; then the next person comes.
 
-Load points run interleaved, bot then baseline, for ``rounds`` rounds, and each app's samples are pooled.
-CPU and memory are read from /proc (psutil) for the app's process only.
+Load points run interleaved, each app of the scenario in turn (``VARIANTS``: the bot as tuned for the benchmark, with
+``PUBLIC_URL`` or not, on its default settings, and the baseline), for ``rounds`` rounds, and each app's samples are
+pooled. CPU and memory are read from /proc (psutil) for the app's process only.
+
+With ``PUBLIC_URL`` the bot's Join button points at its own ``/join/<token>``, and a scenario with ``opens`` also opens
+it as a browser would (a GET, the redirect not followed): in ``hot`` right after the reply (``open_ms`` is then from
+the /meet to the OM redirect in hand), in the waves of ``burst`` all of a wave's links at once once the wave is
+answered (``open_ms`` from each GET to its redirect; the first wave of each load point only lets the pool follow the
+demand and is not counted), then OM is left to go quiet (the pool's refill) before the next wave.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fnmatch
 import gc
 import json
 import os
@@ -28,7 +36,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 import psutil
@@ -37,11 +45,34 @@ from .sender import Sender, signed_request
 from .sims import BOT_TOKEN, SIGNING_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("bot", "baseline")
+# The apps to run, as patterns over VARIANTS' names (fnmatch): every bot and the baseline.
+APPS = ("bot*", "baseline")
 REPLY_TIMEOUT = 30.0
 # The bot's settings for the benchmark, all through its documented environment variables: a pool as large as the
 # number of people who may arrive at once, and as many logins in flight (README, "Configuration").
 BOT_ENV = {"OPENMEETINGS_POOL_SIZE": "100", "OPENMEETINGS_MAX_LOGINS": "100"}
+# Opening a join link as a browser does (Slack's previewers are told apart by their User-Agent).
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) bench"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One app process a scenario may run."""
+
+    family: str  # "bot" or "baseline": what ``--apps`` picks
+    # PUBLIC_URL set to the bot's own loopback address: Join buttons point at its /join/<token>.
+    public_url: bool = False
+    # With ``Options.bot_env`` (BOT_ENV unless --bot-env says otherwise); False: the app's default settings.
+    tuned: bool = True
+
+
+VARIANTS: dict[str, Variant] = {
+    "bot": Variant("bot"),
+    "bot-url": Variant("bot", public_url=True),
+    "bot-dflt": Variant("bot", tuned=False),
+    "bot-url-dflt": Variant("bot", public_url=True, tuned=False),
+    "baseline": Variant("baseline", tuned=False),
+}
 
 
 @dataclass(frozen=True)
@@ -56,20 +87,61 @@ class Scenario:
     # False: each person sends the next /meet as soon as the last one is answered (sustained load).
     # True: ``concurrency`` people send a /meet at the same moment; the next wave comes once all are answered.
     waves: bool = False
-    # More than 0: each round starts both apps afresh with their default settings (none of ``Options.bot_env``), and
-    # sends this many waves of ``concurrency`` people, OM left to go quiet between them: a first rush on a pool at
-    # its default size, then the rushes that follow within the hour. Each wave is its own point (``Point.part``).
+    # More than 0: each round starts the apps afresh (``apps``, on their default settings), sends one /meet (not
+    # counted: the room is then known), then this many waves of ``concurrency`` people, OM left to go quiet between
+    # them: a first rush on a pool at its default size, then the rushes that follow within the hour. Each wave is its
+    # own point (``Point.part``).
     rushes: int = 0
+    # The apps (``VARIANTS``) that run it, in this order in each round; the baseline last.
+    apps: tuple[str, ...] = ("bot", "baseline")
+    # The apps with PUBLIC_URL also open each link (see the module's docstring).
+    opens: bool = False
 
 
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
-        Scenario("hot", 1, 40, 0.100, 12, "one person at a time, OM answers in 100 ms"),
-        Scenario("burst", 100, 1000, 0.200, 300, "waves of 100 people at once, OM answers in 200 ms", waves=True),
+        Scenario(
+            "hot",
+            1,
+            40,
+            0.100,
+            12,
+            "one person at a time, OM answers in 100 ms; with PUBLIC_URL each link opened after its reply",
+            apps=("bot", "bot-url", "baseline"),
+            opens=True,
+        ),
+        Scenario(
+            "burst",
+            100,
+            1000,
+            0.200,
+            300,
+            "waves of 100 people at once, OM answers in 200 ms; with PUBLIC_URL each wave's 100 links opened at once",
+            waves=True,
+            apps=("bot", "bot-url", "baseline"),
+            opens=True,
+        ),
         Scenario("throughput", 64, 2000, 0.050, 600, "64 people at once, OM answers in 50 ms"),
         Scenario(
-            "memory", 32, 10000, 0.020, 10000, "10,000 /meet, 32 at once, OM in 20 ms", memory_marks=(5000, 10000)
+            "ten",
+            10,
+            1000,
+            0.050,
+            300,
+            "10 people at once, OM answers in 50 ms, default settings, with and without PUBLIC_URL",
+            apps=("bot-dflt", "bot-url-dflt", "baseline"),
+        ),
+        Scenario(
+            "memory",
+            32,
+            10000,
+            0.020,
+            1000,
+            "10,000 /meet, 32 at once, OM in 20 ms; with PUBLIC_URL each link opened after its reply",
+            memory_marks=(5000, 10000),
+            apps=("bot", "bot-url", "baseline"),
+            opens=True,
         ),
         Scenario(
             "rush",
@@ -80,10 +152,12 @@ SCENARIOS: dict[str, Scenario] = {
             "100 people at once, OM answers in 200 ms, default settings; a second rush of 100 within the hour",
             waves=True,
             rushes=2,
+            apps=("bot-dflt", "baseline"),
         ),
     )
 }
-DEFAULT_SCENARIOS = ("hot", "burst", "throughput")
+# Every target of issues 10 and 12 in one run.
+DEFAULT_SCENARIOS = tuple(SCENARIOS)
 
 
 @dataclass
@@ -118,6 +192,10 @@ class Point:
     answered: int = 0
     ack_ms: list[float] = field(default_factory=list)
     reply_ms: list[float] = field(default_factory=list)
+    # Links opened (GETs answered with a redirect to OM) of those tried, and how long each took (module docstring).
+    opened: int = 0
+    open_tries: int = 0
+    open_ms: list[float] = field(default_factory=list)
     wall_s: float = 0.0
     cpu_s: float = 0.0
     om_requests: int = 0
@@ -143,6 +221,10 @@ class Figures:
     cpu_ms_per_meet: float
     meets_per_cpu_s: float
     rss_growth_mb: float | None = None
+    opened: int = 0
+    open_tries: int = 0
+    open_p50_ms: float = float("nan")
+    open_p99_ms: float = float("nan")
 
 
 @dataclass
@@ -260,7 +342,8 @@ async def start_sim(kind: str, latency: float, log_dir: Path) -> Sim:
 
 
 def app_env(om: Sim, slack: Sim, port: int, extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENMEETINGS_", "MEET_"))}
+    prefixes = ("SLACK_", "OPENMEETINGS_", "MEET_", "PUBLIC_URL", "JOIN_LINK_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env.update(
         {
             "PORT": str(port),
@@ -277,6 +360,16 @@ def app_env(om: Sim, slack: Sim, port: int, extra: dict[str, str]) -> dict[str, 
     return env
 
 
+def variant_env(name: str, om: Sim, slack: Sim, bot_env: dict[str, str]) -> dict[str, str]:
+    """The environment of one of ``VARIANTS``, on a port of its own."""
+    variant = VARIANTS[name]
+    port = free_port()
+    extra = dict(bot_env) if variant.tuned and variant.family == "bot" else {}
+    if variant.public_url:
+        extra["PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+    return app_env(om, slack, port, extra)
+
+
 class App(Child):
     url: str
     port: int
@@ -287,7 +380,8 @@ async def start_app(
     name: str, env: dict[str, str], log_dir: Path, http: aiohttp.ClientSession, attempt: int | str = 0
 ) -> App:
     """Starts the app as the Procfile does and times it until ``/healthz`` answers 200."""
-    module = {"bot": "bot", "baseline": "tests.bench.baseline", "null": "tests.bench.null_app"}[name]
+    family = VARIANTS[name].family if name in VARIANTS else name
+    module = {"bot": "bot", "baseline": "tests.bench.baseline", "null": "tests.bench.null_app"}[family]
     log = (log_dir / f"{name}-{attempt}.log").open("wb")
     started = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
@@ -317,7 +411,7 @@ class Replies:
     """Follows the Slack stub's stream of replies and hands each to the person waiting for it."""
 
     def __init__(self) -> None:
-        self.waiting: dict[str, asyncio.Future[tuple[float, bool]]] = {}
+        self.waiting: dict[str, asyncio.Future[tuple[float, bool, str]]] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, http: aiohttp.ClientSession, slack: Sim) -> None:
@@ -331,13 +425,13 @@ class Replies:
             await response.content.readline()
             ready.set_result(None)
             async for line in response.content:
-                token, at, ok = line.decode().split()
+                token, at, ok, url = line.decode().split()
                 waiter = self.waiting.pop(token, None)
                 if waiter is not None and not waiter.done():
-                    waiter.set_result((float(at), ok == "1"))
+                    waiter.set_result((float(at), ok == "1", url))
 
-    def expect(self, token: str) -> asyncio.Future[tuple[float, bool]]:
-        waiter: asyncio.Future[tuple[float, bool]] = asyncio.get_running_loop().create_future()
+    def expect(self, token: str) -> asyncio.Future[tuple[float, bool, str]]:
+        waiter: asyncio.Future[tuple[float, bool, str]] = asyncio.get_running_loop().create_future()
         self.waiting[token] = waiter
         return waiter
 
@@ -402,6 +496,10 @@ async def run_point(
     slack_base = f"http://127.0.0.1:{rig.slack.port}/actions/"
     sender = Sender("127.0.0.1", app.port)
     await sender.warm(concurrency)
+    opening = scenario.opens and VARIANTS[app.name].public_url
+    opener = Sender("127.0.0.1", app.port)
+    if opening:
+        await opener.warm(concurrency)
     todo = iter(range(n))
     last_reply = 0.0
     marks = sorted(scenario.memory_marks)
@@ -413,9 +511,10 @@ async def run_point(
 
     async def person() -> None:
         for _ in todo:
-            await one_meet(prepare())
+            await one_meet(prepare(), open_now=opening)
 
-    async def one_meet(prepared: tuple[str, bytes]) -> None:
+    async def one_meet(prepared: tuple[str, bytes], open_now: bool = False) -> str | None:
+        """The Join button's URL, once the reply is in (None without one); with ``open_now`` the link is opened."""
         nonlocal last_reply
         token, request = prepared
         waiter = rig.replies.expect(token)
@@ -424,16 +523,47 @@ async def run_point(
             point.acked += 1
             point.ack_ms.append((acked - sent) * 1000)
         try:
-            arrived, ok = await asyncio.wait_for(waiter, REPLY_TIMEOUT)
+            arrived, ok, url = await asyncio.wait_for(waiter, REPLY_TIMEOUT)
         except TimeoutError:
             rig.replies.waiting.pop(token, None)
-            return
-        if ok:
-            point.answered += 1
-            point.reply_ms.append((arrived - sent) * 1000)
-            last_reply = max(last_reply, arrived)
-            if marks and point.answered == marks[0]:
-                point.rss_at[marks.pop(0)] = app.rss()
+            return None
+        if not ok:
+            return None
+        point.answered += 1
+        point.reply_ms.append((arrived - sent) * 1000)
+        last_reply = max(last_reply, arrived)
+        if marks and point.answered == marks[0]:
+            point.rss_at[marks.pop(0)] = app.rss()
+        if open_now:
+            opened = await open_link(url)
+            if opened is not None:
+                point.open_ms.append((opened - sent) * 1000)
+        return url
+
+    async def open_link(url: str) -> float | None:
+        """GETs a Join button's URL as a browser would, without following the redirect; when the redirect came."""
+        point.open_tries += 1
+        parts = urlsplit(url)
+        if f"{parts.scheme}://{parts.netloc}" != app.url or not parts.path.startswith("/join/"):
+            return None
+        request = f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUser-Agent: {BROWSER}\r\n\r\n"
+        _, answered, status = await opener.send(request.encode(), REPLY_TIMEOUT)
+        if status not in (302, 303):
+            return None
+        point.opened += 1
+        return answered
+
+    async def open_wave(urls: list[str | None], counted: bool) -> None:
+        """Every link of a wave at once; ``counted``: their times go into ``open_ms``."""
+        links = [url for url in urls if url is not None]
+
+        async def one(url: str) -> None:
+            started = time.monotonic()
+            opened = await open_link(url)
+            if opened is not None and counted:
+                point.open_ms.append((opened - started) * 1000)
+
+        await asyncio.gather(*(one(url) for url in links))
 
     # The load generator's own garbage collections would show up as the app's latency: none while measuring.
     gc.disable()
@@ -443,11 +573,17 @@ async def run_point(
             for first in range(0, n, concurrency):
                 # Built and signed before the wave, so the wave's requests leave within a millisecond or so.
                 wave = [prepare() for _ in range(min(concurrency, n - first))]
-                await asyncio.gather(*(one_meet(prepared) for prepared in wave))
+                urls = await asyncio.gather(*(one_meet(prepared) for prepared in wave))
+                if opening:
+                    await open_wave(urls, counted=first > 0)
+                    # The pool refills after the links (until OM is quiet), as it would between rushes; not while
+                    # the next wave is acked and answered.
+                    await _settle(rig)
         else:
             await asyncio.gather(*(person() for _ in range(concurrency)))
     finally:
         sender.close()
+        opener.close()
         gc.enable()
         gc.collect()
     point.wall_s = (last_reply or time.monotonic()) - started
@@ -463,17 +599,21 @@ async def run_point(
 async def run_rushes(
     rig: Rig, options: Options, scenario: Scenario, log_dir: Path, rnd: int, say: Callable[[str], None]
 ) -> list[Point]:
-    """One round of a ``rushes`` scenario: both apps started afresh with their defaults, then the rushes,
-    interleaved (bot's first, baseline's first, bot's second, …), each app's pool left to settle between them."""
+    """One round of a ``rushes`` scenario: its apps started afresh, then the rushes, interleaved (bot's first,
+    baseline's first, bot's second, …), each app's pool left to settle between them."""
     concurrency = options.concurrency or scenario.concurrency
     latency = options.latency if options.latency is not None else scenario.om_latency
     apps: dict[str, App] = {}
     points: list[Point] = []
     try:
-        for name in options.apps:
-            env = app_env(rig.om, rig.slack, free_port(), {})
+        for name in scenario_apps(scenario, options):
+            env = variant_env(name, rig.om, rig.slack, options.bot_env)
             apps[name] = await start_app(name, env, log_dir, rig.http, f"{scenario.name}{rnd}")
         await _settle(rig)  # the bot's first fill of its pool is start-up work, not the rush's
+        # The morning's first /meet, before the all-hands: the room is known (as the room list job, on the minute,
+        # would have it on a bot that has run for a while) and the pool is still at its default size. Not counted.
+        for app in apps.values():
+            await run_point(rig, app, scenario, 1, 1, latency, rnd)
         for part in range(1, scenario.rushes + 1):
             for name, app in apps.items():
                 point = await run_point(rig, app, scenario, concurrency, concurrency, latency, rnd, part)
@@ -537,6 +677,7 @@ def percentile(values: list[float], pct: float) -> float:
 def figures(points: list[Point]) -> Figures:
     ack = [v for p in points for v in p.ack_ms]
     reply = [v for p in points for v in p.reply_ms]
+    opens = [v for p in points for v in p.open_ms]
     answered = sum(p.answered for p in points)
     requests = sum(p.requests for p in points)
     cpu = sum(p.cpu_s for p in points)
@@ -560,10 +701,19 @@ def figures(points: list[Point]) -> Figures:
         cpu_ms_per_meet=1000 * cpu / max(1, answered),
         meets_per_cpu_s=answered / cpu if cpu > 0 else 0.0,
         rss_growth_mb=growth,
+        opened=sum(p.opened for p in points),
+        open_tries=sum(p.open_tries for p in points),
+        open_p50_ms=percentile(opens, 50),
+        open_p99_ms=percentile(opens, 99),
     )
 
 
 # ------------------------------------------------------------------ the run
+
+
+def scenario_apps(scenario: Scenario, options: Options) -> list[str]:
+    """The scenario's apps that ``--apps`` picks (patterns over their names: ``bot*`` is every bot)."""
+    return [a for a in scenario.apps if any(fnmatch.fnmatchcase(a, pattern) for pattern in options.apps)]
 
 
 def _log_dir(options: Options) -> Path:
@@ -595,17 +745,24 @@ async def run(options: Options, progress: IO[str] | None = None) -> Report:
             await replies.start(http, slack)
             rig = Rig(om, slack, http, replies, People())
             running: dict[str, App] = {}
-            startups: dict[str, list[float]] = {name: [] for name in options.apps}
+            # The bot and the baseline are timed over ``startups`` starts; the other apps are started once.
+            timed = [a for a in ("bot", "baseline") if any(fnmatch.fnmatchcase(a, p) for p in options.apps)]
+            startups: dict[str, list[float]] = {name: [] for name in timed}
             for attempt in range(max(1, options.startups)):
-                for name in options.apps:
-                    extra = options.bot_env if name == "bot" else {}
-                    app = await start_app(name, app_env(om, slack, free_port(), extra), log_dir, http, attempt)
+                for name in timed:
+                    env = variant_env(name, om, slack, options.bot_env)
+                    app = await start_app(name, env, log_dir, http, attempt)
                     startups[name].append(app.startup_s)
                     if attempt < options.startups - 1:
                         await app.stop()
                     else:
                         running[name] = app
                         children.append(app)
+            for name in dict.fromkeys(a for s in chosen if not s.rushes for a in scenario_apps(s, options)):
+                if name not in running:
+                    running[name] = await start_app(name, variant_env(name, om, slack, options.bot_env), log_dir, http)
+                    children.append(running[name])
+                    startups[name] = [running[name].startup_s]
             say("start-up to a healthy /healthz: " + ", ".join(f"{n} {max(v):.2f} s" for n, v in startups.items()))
             for scenario in chosen:
                 if scenario.rushes:
@@ -617,13 +774,19 @@ async def run(options: Options, progress: IO[str] | None = None) -> Report:
                 latency = options.latency if options.latency is not None else scenario.om_latency
                 rounds = 1 if scenario.memory_marks else options.rounds
                 for rnd in range(1, rounds + 1):
-                    for name in options.apps:
+                    for name in scenario_apps(scenario, options):
                         point = await run_point(rig, running[name], scenario, n, concurrency, latency, rnd)
                         points.append(point)
+                        opened = (
+                            f", links opened {point.opened}/{point.open_tries}, p50 "
+                            f"{percentile(point.open_ms, 50):.1f} ms"
+                            if point.open_tries
+                            else ""
+                        )
                         say(
                             f"{scenario.name} round {rnd} {name}: {point.answered}/{n} answered, "
                             f"ack p99 {percentile(point.ack_ms, 99):.1f} ms, "
-                            f"reply p50 {percentile(point.reply_ms, 50):.1f} ms, {point.wall_s:.1f} s"
+                            f"reply p50 {percentile(point.reply_ms, 50):.1f} ms{opened}, {point.wall_s:.1f} s"
                         )
             burst = SCENARIOS["burst"]
             if burst in chosen:
@@ -642,7 +805,10 @@ async def run(options: Options, progress: IO[str] | None = None) -> Report:
             for child in reversed(children):
                 await child.stop()
     scenarios = {
-        s.name: {name: figures([p for p in points if p.scenario == s.name and p.app == name]) for name in options.apps}
+        s.name: {
+            name: figures([p for p in points if p.scenario == s.name and p.app == name])
+            for name in scenario_apps(s, options)
+        }
         for s in chosen
     }
     opts = asdict(options)

@@ -7,9 +7,9 @@ The control port (bench only, never seen by the apps):
 
 - ``GET /stats``: request counters, for "OM requests / Slack API calls per /meet".
 - ``POST /latency?seconds=0.2`` (OM): the per-request latency from now on.
-- ``GET /replies`` (Slack): a stream of one line per reply posted to a response_url, ``<token> <t> <ok>``, where ``t``
-  is ``time.monotonic()`` at arrival (CLOCK_MONOTONIC, the same clock in every process of the machine) and ``ok`` is
-  1 when the reply carries a Join button.
+- ``GET /replies`` (Slack): a stream of one line per reply posted to a response_url, ``<token> <t> <ok> <url>``,
+  where ``t`` is ``time.monotonic()`` at arrival (CLOCK_MONOTONIC, the same clock in every process of the machine),
+  ``ok`` is 1 when the reply carries a Join button and ``url`` is that button's URL (``-`` without one).
 """
 
 from __future__ import annotations
@@ -65,13 +65,13 @@ class BenchSlack(SlackSimulator):
             arrived = time.monotonic()
             self.posts += 1
             try:
-                join_button(sink.messages[-1])
+                url = str(join_button(sink.messages[-1])["url"])
                 ok = 1
             except AssertionError:
-                ok = 0
+                url, ok = "-", 0
             sink.messages.clear()  # keep the stub's memory flat over long runs
             self.sinks.pop(token, None)
-            self._lines.put_nowait(f"{token} {arrived:.6f} {ok}\n".encode())
+            self._lines.put_nowait(f"{token} {arrived:.6f} {ok} {url}\n".encode())
         return response
 
     async def stream(self, request: web.Request) -> web.StreamResponse:

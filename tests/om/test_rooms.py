@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 from om import (
     ExternalUser,
     OMClient,
+    OMNotFoundError,
     OMProtocolError,
     Room,
     RoomDefinition,
@@ -40,6 +42,28 @@ async def test_lookup_sid_is_never_used_for_a_hash(om: OMSimulator, pool: Sessio
     before = len(om.requests)
     await rooms.get(2)  # cached
     assert len(om.requests) == before
+
+
+async def test_a_crowd_asking_for_a_room_not_yet_seen_costs_om_one_look_up(om: OMSimulator, pool: SessionPool) -> None:
+    rooms = RoomDirectory(pool)
+    await pool.refill()
+    om.latency = 0.05
+    assert {r.name for r in await asyncio.gather(*(rooms.get(2) for _ in range(20)))} == {"Public Room 2"}
+    assert om.count("/services/room/2") == 1
+    # Fresh look-ups of a crowd (a wave of links opened at once) share one request too, and each is a new one.
+    for _ in range(2):
+        await asyncio.gather(*(rooms.get(2, fresh=True) for _ in range(20)))
+    assert om.count("/services/room/2") == 3
+    # One caller giving up does not take the answer from the others; a room gone is gone for all of them.
+    del om.rooms[2]
+    quitter = asyncio.create_task(rooms.get(2, fresh=True))
+    others = [asyncio.create_task(rooms.get(2, fresh=True)) for _ in range(5)]
+    await om.wait_until(lambda: om.count("/services/room/2") == 4)
+    quitter.cancel()
+    for other in others:
+        with pytest.raises(OMNotFoundError):
+            await other
+    assert om.count("/services/room/2") == 4
 
 
 async def test_public_rooms_of_every_type_are_listed_once_and_cached(om: OMSimulator, pool: SessionPool) -> None:

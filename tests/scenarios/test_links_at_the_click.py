@@ -122,6 +122,35 @@ async def test_a_room_deleted_since_gets_a_page_saying_so(
     assert response.status_code == 404 and "no longer exists" in response.text
 
 
+async def test_opening_a_link_checks_the_room_beside_the_hash_not_before_it(
+    start_bot: StartBot, om: OMSimulator, slack: SlackSimulator, alice: SlackUser
+) -> None:
+    bot = await link_bot(start_bot)
+    url = await meet_link(bot, slack, alice)
+    await bot.settled(om)
+    hashes = om.count("/services/user/hash")
+    om.holds["/services/room/5"] = asyncio.Event()
+    opening = asyncio.create_task(open_link(bot, url))
+    # While OM still holds the room's fresh look-up, the hash has been asked for: the browser waits one round trip.
+    await om.wait_until(lambda: om.count("/services/user/hash") == hashes + 1, timeout=5)
+    assert not opening.done()
+    om.holds.pop("/services/room/5").set()
+    response = await opening
+    assert response.status_code == 303
+    assert (await om.open_join_url(response.headers["location"])) is not None
+
+
+async def test_a_room_deleted_since_mints_no_link_that_reaches_the_browser(
+    start_bot: StartBot, om: OMSimulator, slack: SlackSimulator, alice: SlackUser
+) -> None:
+    bot = await link_bot(start_bot)
+    url = await meet_link(bot, slack, alice)
+    del om.rooms[5]
+    response = await open_link(bot, url)
+    assert response.status_code == 404 and "location" not in response.headers and "secure=" not in response.text
+    assert (await open_link(bot, url)).status_code in (404, 410)  # and it stays refused
+
+
 async def test_head_and_link_previewers_neither_mint_nor_spend(
     start_bot: StartBot, om: OMSimulator, slack: SlackSimulator, alice: SlackUser
 ) -> None:
