@@ -68,9 +68,10 @@ async def _invite(
     why = _why_not(deps, info, allowed)
     if why:
         return why
-    # The invitee is in the inviter's workspace (others are refused above), so they are keyed as their own /meet
-    # would key them.
-    invitee = Requester(user_id, inviter.team_id, inviter.enterprise_id, str(info.get("name") or ""))
+    # Keyed as their own /meet would key them: their workspace, and the Grid org (the inviter's, as invitees from
+    # outside it are refused above).
+    team = str(info.get("team_id") or inviter.team_id)
+    invitee = Requester(user_id, team, inviter.enterprise_id, str(info.get("name") or ""))
     url = None
     if deps.signer is not None:
         moderator = identity_of(deps.settings, invitee, info).moderator

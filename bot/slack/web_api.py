@@ -31,6 +31,7 @@ class SlackAPI:
     def __init__(self, http: httpx.AsyncClient, base_url: str, token: str) -> None:
         self._http = http
         # Fixed endpoints, parsed once: httpx parses a URL string on every request.
+        self._api = httpx.URL(base_url)
         self._users_info_url = httpx.URL(base_url + "users.info")
         self._auth_test_url = httpx.URL(base_url + "auth.test")
         self._open_url = httpx.URL(base_url + "conversations.open")
@@ -195,13 +196,31 @@ class SlackAPI:
         log.warning("slack %s failed: %s", method, reason)
         return reason
 
+    def _is_slacks(self, url: str) -> bool:
+        try:
+            parts = httpx.URL(url)
+        except httpx.InvalidURL:
+            return False
+        if parts.host == "hooks.slack.com":
+            return parts.scheme == "https"
+        # SLACK_API_URL's host (whatever the port): slack.com itself, or a test double such as the sandbox's.
+        return (parts.scheme, parts.host) == (self._api.scheme, self._api.host)
+
     async def respond(self, response_url: str, message: dict[str, Any]) -> bool:
-        """Posts to a response_url, retrying briefly on 5xx and network errors. False when it gave up."""
+        """Posts to a response_url, retrying briefly on 5xx and network errors. False when it gave up.
+
+        Only to Slack's own hosts (``hooks.slack.com``, or SLACK_API_URL's host): a response_url gets a join link
+        posted to it, so one that points elsewhere is refused rather than trusted."""
+        if not self._is_slacks(response_url):
+            self.errors += 1
+            self._problem("response_url refused: not a Slack address")
+            log.warning("slack: refused to post to a response_url that is not Slack's")
+            return False
         delay = 0.5
         for attempt in range(1, _RESPOND_TRIES + 1):
             try:
                 response = await self._http.post(response_url, json=message, timeout=_RESPOND_TIMEOUT)
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 problem = type(exc).__name__
             else:
                 if response.status_code < 300:

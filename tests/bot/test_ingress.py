@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 
@@ -68,3 +69,30 @@ async def test_unfinished_replies_at_shutdown_tell_the_person_to_try_again(
     message = await slack.next_message(sent.sink)
     assert "restarted" in message["text"] and "/meet again" in message["text"]
     om.holds.pop("/services/user/hash").set()
+
+
+async def test_ssl_check_in_an_unsigned_body_is_no_way_past_the_signature(
+    bot: RunningBot, om: OMSimulator, slack: SlackSimulator, alice: SlackUser
+) -> None:
+    """A body that carries ssl_check=1 is answered as Slack's certificate check and never dispatched; one where it is
+    not a top-level field is a request like any other: refused unless Slack signed it."""
+    message = {"response_type": "ephemeral", "blocks": [{"type": "actions", "elements": [
+        {"type": "button", "action_id": "pick_room", "text": {"type": "plain_text", "text": "Join"}, "value": '{"r":5}'}
+    ]}]}  # fmt: skip
+    click, click_sink = bot.driver.click_body(alice, message, message["blocks"][0]["elements"][0])
+    command, command_sink = bot.driver.command_body(alice, "room-5")
+    event = json.dumps({"type": "event_callback", "x": "&ssl_check=1", "event": {"type": "app_home_opened",
+                        "user": alice.id, "tab": "home"}, "team_id": alice.team_id})  # fmt: skip
+    for body in (click + "&ssl_check=1", command + "&ssl_check=1", "ssl_check=1&" + command):
+        response = await bot.driver.post(body, {"Content-Type": "application/x-www-form-urlencoded"})
+        assert response.status_code == 200 and response.text == "", body[:60]
+    smuggled = click.replace("payload=", "payload=" + "%26ssl_check%3D1", 0) + "&x=%26ssl_check%3D1"
+    for body in (event, smuggled):
+        response = await bot.driver.post(body, {"Content-Type": "application/x-www-form-urlencoded"})
+        assert response.status_code == 401, body[:60]
+    # Slack's own certificate check, unsigned, still gets its empty 200, and runs nothing.
+    for body in ("ssl_check=1", "ssl_check=1&token=legacy-verification-token"):
+        response = await bot.driver.post(body, {"Content-Type": "application/x-www-form-urlencoded"})
+        assert response.status_code == 200 and response.text == ""
+    await bot.context.drain(5)
+    assert not click_sink.messages and not command_sink.messages and not om.hashes and not slack.home_views

@@ -9,6 +9,7 @@ import ssl
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import trustme
@@ -16,7 +17,7 @@ from aiohttp import web
 
 from tests.conftest import RunningBot, StartBot
 from tests.simulators.om import OMSimulator
-from tests.simulators.slack import SlackSimulator, SlackUser, join_button, message_text
+from tests.simulators.slack import SlackSimulator, SlackUser, command_fields, join_button, message_text, sign
 
 
 async def meet_text(bot: RunningBot, slack: SlackSimulator, person: SlackUser, text: str = "room-5") -> str:
@@ -233,3 +234,15 @@ async def test_burst_of_200_people_in_one_second(start_bot: StartBot, om: OMSimu
     for person, url in zip(people[:20], urls[:20], strict=True):
         joined = await om.open_join_url(url)
         assert joined is not None and joined.user.external_id.endswith(":" + person.id)
+
+
+async def test_a_response_url_that_is_not_slacks_gets_nothing(
+    bot: RunningBot, om: OMSimulator, slack: SlackSimulator, alice: SlackUser, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only a signed request reaches the bot, but its response_url is where a join link goes: Slack's hosts only."""
+    fields, _ = command_fields(slack, alice, "room-5")
+    fields["response_url"] = "https://attacker.example.com/catch"
+    body = urlencode(fields)
+    assert (await bot.driver.post(body, sign(bot.driver.signing_secret, body))).status_code == 200
+    await bot.context.drain(5)
+    assert "refused to post to a response_url that is not Slack's" in caplog.text
