@@ -112,5 +112,14 @@ def link_modal(room: RoomRef, url: str) -> Message:
     }
 
 
+def waiting_modal() -> Message:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Join OpenMeetings"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [section("Getting your own link from OpenMeetings…")],
+    }
+
+
 def refusal_view(text: str) -> Message:
     return {"type": "home", "blocks": [section(f":warning: {text}")]}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 
@@ -25,20 +25,29 @@ log = logging.getLogger(__name__)
 ACKED = "acked"
 
 
+class Answerable(Protocol):
+    """A request that is answered on its response_url (a slash command, a click on a message)."""
+
+    @property
+    def response_url(self) -> str: ...
+
+
 R = TypeVar("R")
+A = TypeVar("A", bound=Answerable)
 Read = Callable[[Body], R]
-Answer = Callable[[R, Deps], Awaitable[list[Reply]]]
+Answer = Callable[[A, Deps], Awaitable[list[Reply]]]
 Listener = Callable[..., Awaitable[None]]
 
 
-def acked(deps: Deps, read: Read[R], answer: Answer[R], trigger: str, name: str) -> Listener:
+def acked(deps: Deps, read: Read[A], answer: Answer[A], trigger: str, name: str) -> Listener:
     """A Bolt listener: ack, read the body into a request, ``answer`` it, post the replies, count the outcome."""
 
-    async def work(body: Body, response_url: str) -> None:
+    async def work(request: A) -> None:
+        response_url = request.response_url
         posted = False
         try:
             try:
-                replies = await answer(read(body), deps)
+                replies = await answer(request, deps)
             except Exception:
                 log.exception("%s: unexpected failure", name)
                 replies = [Reply(response_url, messages.error_message(messages.SORRY), "unexpected")]
@@ -54,16 +63,16 @@ def acked(deps: Deps, read: Read[R], answer: Answer[R], trigger: str, name: str)
 
     async def listener(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()
-        response_url = body.get("response_url")
-        if not isinstance(response_url, str) or not response_url:
+        request = read(body)
+        if not request.response_url:
             log.warning("%s: request without a response_url; nothing to answer on", name)
             return
         if context.get(ACKED):
-            await work(body, response_url)
+            await work(request)
             return
         # Bolt runs with process_before_response=True: returning now sends the ack at once, where Bolt's own
         # background mode would poll for it every 10 ms.
-        deps.spawn(work(body, response_url), name)
+        deps.spawn(work(request), name)
 
     listener.__name__ = name
     return listener

@@ -38,6 +38,7 @@ class SlackAPI:
         self._post_url = httpx.URL(base_url + "chat.postMessage")
         self._publish_url = httpx.URL(base_url + "views.publish")
         self._modal_url = httpx.URL(base_url + "views.open")
+        self._update_url = httpx.URL(base_url + "views.update")
         self._auth = {"Authorization": f"Bearer {token}"}
         self._users: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
         self._failed: dict[str, float] = {}
@@ -176,9 +177,19 @@ class SlackAPI:
         answer = await self._call(self._publish_url, {"user_id": user_id, "view": view}, "views.publish")
         return not isinstance(answer, str)
 
-    async def open_modal(self, trigger_id: str, view: dict[str, Any]) -> bool:
-        """``views.open``: a modal, in answer to the click whose ``trigger_id`` this is (valid for 3 s)."""
+    async def open_modal(self, trigger_id: str, view: dict[str, Any]) -> str:
+        """``views.open``: a modal, in answer to the click whose ``trigger_id`` this is (valid for 3 s); its view id,
+        or "" when Slack refused."""
         answer = await self._call(self._modal_url, {"trigger_id": trigger_id, "view": view}, "views.open")
+        if isinstance(answer, str):
+            return ""
+        opened = answer.get("view")
+        view_id = opened.get("id") if isinstance(opened, dict) else None
+        return view_id if isinstance(view_id, str) else ""
+
+    async def update_modal(self, view_id: str, view: dict[str, Any]) -> bool:
+        """``views.update``: what an open modal shows (no deadline, unlike views.open)."""
+        answer = await self._call(self._update_url, {"view_id": view_id, "view": view}, "views.update")
         return not isinstance(answer, str)
 
     async def _call(self, url: httpx.URL, body: dict[str, Any], method: str) -> dict[str, Any] | str:

@@ -52,8 +52,12 @@ class FakeSlack:
         self.posted.append((f"home:{user_id}", view))
         return True
 
-    async def open_modal(self, trigger_id: str, view: dict[str, Any]) -> bool:
+    async def open_modal(self, trigger_id: str, view: dict[str, Any]) -> str:
         self.posted.append((f"modal:{trigger_id}", view))
+        return f"V{trigger_id}"
+
+    async def update_modal(self, view_id: str, view: dict[str, Any]) -> bool:
+        self.posted.append((f"update:{view_id}", view))
         return True
 
 

@@ -141,8 +141,10 @@ class SlackSimulator:
         # views.publish: every Home view published, by the person it is for; views.open: modals, by person.
         self.home_views: dict[str, list[dict[str, Any]]] = {}
         self.modals: dict[str, list[dict[str, Any]]] = {}
-        # trigger_id -> the person whose click made it (views.open accepts each once, within 3 s in real Slack).
-        self.triggers: dict[str, str] = {}
+        # trigger_id -> (the person whose click made it, when): views.open accepts each once, within 3 s.
+        self.triggers: dict[str, tuple[str, float]] = {}
+        self.trigger_lifetime = 3.0
+        self._modal_ids: dict[str, tuple[str, int]] = {}
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -234,6 +236,8 @@ class SlackSimulator:
             return await self._views_publish(params, body, scopes)
         if method == "views.open":
             return await self._views_open(params, body, scopes)
+        if method == "views.update":
+            return await self._views_update(params, body, scopes)
         return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
 
     async def _views_publish(
@@ -251,8 +255,8 @@ class SlackSimulator:
         return web.json_response({"ok": True, "view": {"id": "V0HOME", **view}}, headers=scopes)
 
     async def _views_open(self, params: dict[str, str], body: dict[str, Any], scopes: dict[str, str]) -> web.Response:
-        user_id = self.triggers.pop(params.get("trigger_id", ""), None)
-        if user_id is None:
+        user_id, made = self.triggers.pop(params.get("trigger_id", ""), ("", 0.0))
+        if not user_id or time.monotonic() - made > self.trigger_lifetime:
             return web.json_response({"ok": False, "error": "expired_trigger_id"}, headers=scopes)
         view = body.get("view")
         problem = view_problem(view, "modal")
@@ -260,8 +264,24 @@ class SlackSimulator:
             return web.json_response({"ok": False, "error": "invalid_arguments", "problem": problem}, headers=scopes)
         assert isinstance(view, dict)
         self.modals.setdefault(user_id, []).append(view)
+        view_id = f"V0MODAL{len(self._modal_ids)}"
+        self._modal_ids[view_id] = (user_id, len(self.modals[user_id]) - 1)
         await self._notify()
-        return web.json_response({"ok": True, "view": {"id": "V0MODAL", **view}}, headers=scopes)
+        return web.json_response({"ok": True, "view": {"id": view_id, **view}}, headers=scopes)
+
+    async def _views_update(self, params: dict[str, str], body: dict[str, Any], scopes: dict[str, str]) -> web.Response:
+        where = self._modal_ids.get(params.get("view_id", ""))
+        if where is None:
+            return web.json_response({"ok": False, "error": "not_found"}, headers=scopes)
+        view = body.get("view")
+        problem = view_problem(view, "modal")
+        if problem is not None:
+            return web.json_response({"ok": False, "error": "invalid_arguments", "problem": problem}, headers=scopes)
+        assert isinstance(view, dict)
+        user_id, index = where
+        self.modals[user_id][index] = view
+        await self._notify()
+        return web.json_response({"ok": True, "view": {"id": params["view_id"], **view}}, headers=scopes)
 
     def _conversations_open(self, params: dict[str, str], scopes: dict[str, str]) -> web.Response:
         if "im:write" not in self.scopes:
@@ -480,7 +500,7 @@ def app_home_opened(slack: SlackSimulator, user: SlackUser, tab: str = "home") -
 def home_click_payload(slack: SlackSimulator, user: SlackUser, button: dict[str, Any]) -> dict[str, Any]:
     """block_actions from a Home tab view: a view container and a trigger_id, but no response_url."""
     trigger = f"{secrets.randbelow(10**9)}.{secrets.randbelow(10**9)}"
-    slack.triggers[trigger] = user.id
+    slack.triggers[trigger] = (user.id, time.monotonic())
     return {
         "type": "block_actions",
         "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": user.team_id},

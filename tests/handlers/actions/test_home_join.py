@@ -16,8 +16,9 @@ def home_click(action_id: str, value: dict[str, object]) -> ActionRequest:
 async def test_without_public_url_a_modal_holds_the_persons_link(make_deps: MakeDeps, om: OMSimulator) -> None:
     harness = make_deps()
     assert await home_join.answer(home_click(messages.HOME_JOIN_ACTION, {"r": 4}), harness.deps) == "ok"
-    [(where, modal)] = harness.slack.posted
-    assert where == "modal:1.2" and modal["type"] == "modal"
+    [(opened, waiting), (where, modal)] = harness.slack.posted
+    assert opened == "modal:1.2" and "Getting your own link" in str(waiting)
+    assert where == "update:V1.2" and modal["type"] == "modal"
     joined = await om.open_join_url(modal["blocks"][1]["elements"][0]["url"])
     assert joined is not None and joined.room_id == 4
     assert await home_link.answer(home_click(messages.HOME_LINK_ACTION, {"r": 4}), harness.deps) == "ok"
