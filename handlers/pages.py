@@ -7,8 +7,8 @@ import html
 from dataclasses import dataclass
 
 SPENT = (
-    "This join link has been used already: each link opens OpenMeetings once. Use the fresh Join button in Slack, "
-    "or run /meet again."
+    "This join link has been used already: each link opens OpenMeetings once. Use the fresh Join button in Slack "
+    "(on the bot's Home tab: reopen the tab), or run /meet again."
 )
 EXPIRED = "This join link has expired. Run /meet again in Slack for a fresh one."
 FORGED = "This is not a join link the bot made, or it was cut short when it was copied. Run /meet again in Slack."
