@@ -54,6 +54,10 @@ AUTH_BACKOFF_MAX = 300.0
 # How far back the pool looks for the peak it keeps fresh SIDs ready for.
 DEMAND_WINDOW = 3600.0
 
+# A SID taken from a stocked pool is replaced once the hashes in flight are answered, this long after the take at
+# most: the answers people wait for come first, and a refill login's request and answer don't queue beside them.
+REFILL_HOLD = 0.25
+
 
 @dataclass(slots=True)
 class _Session:
@@ -149,6 +153,9 @@ class _Tasks:
     takers: deque[asyncio.Future[_Session]] = field(default_factory=deque)
     # A refill failure has been logged; the next success says so.
     warned: bool = False
+    # Hashes asked for and not answered yet; the refill for a stocked pool's takes waits for them (see REFILL_HOLD).
+    hashing: int = 0
+    held: asyncio.TimerHandle | None = None
 
 
 class SessionPool:
@@ -187,6 +194,7 @@ class SessionPool:
         link_ttl: float = 3600.0,
         max_concurrent_logins: int = 16,
         login_backoff: float = AUTH_BACKOFF_START,
+        refill_hold: float = REFILL_HOLD,
         clock: Callable[[], float] = time.monotonic,
         pending: PendingLinks | None = None,
     ) -> None:
@@ -208,6 +216,7 @@ class SessionPool:
         # Held by the login that goes alone while none has worked lately (see _login).
         self._probe = asyncio.Lock()
         self._login_backoff = login_backoff
+        self._refill_hold = refill_hold
         self._auth = _AuthState(backoff=login_backoff)
         self._stats = _Stats()
         self._tasks = _Tasks()
@@ -247,6 +256,7 @@ class SessionPool:
         False for a hash the browser opens at once (a join link minted at the click).
         """
         session = await self._take_fresh()
+        self._tasks.hashing += 1
         try:
             value = await self.client.room_hash(session.sid, user, options)
         except OMNotAllowedError:
@@ -259,7 +269,9 @@ class SessionPool:
             except OMNotAllowedError as exc:
                 raise OMMissingRightError("the OpenMeetings API user lacks the SOAP right", "SOAP") from exc
         finally:
-            self._refill_soon()
+            self._tasks.hashing -= 1
+            if not self._tasks.hashing:
+                self._refill_soon()
         now = self._clock()
         session.refreshed = now
         link_id = secrets.token_urlsafe(12)
@@ -306,7 +318,7 @@ class SessionPool:
         while self._fresh:
             session = self._fresh.popleft()
             if now - session.refreshed < self.max_fresh_age:
-                self._refill_soon()
+                self._refill_after_hashes()
                 return session
         # The pool is empty: wait for the next login on its way into it (one more is started for each person
         # waiting), rather than log in on the side and queue behind those logins for the same slots.
@@ -368,13 +380,24 @@ class SessionPool:
         self._stats.logins += 1
         return _Session(sid, now)
 
+    def _refill_after_hashes(self) -> None:
+        """The refill for a SID taken from a stocked pool: when the hashes in flight are answered, or
+        ``refill_hold`` seconds from now at most (OM slow to answer, or a steady stream of hashes)."""
+        tasks = self._tasks
+        if tasks.held is None and not self._closed:
+            tasks.held = asyncio.get_running_loop().call_later(self._refill_hold, self._refill_soon)
+
     def _refill_soon(self) -> None:
         """Starts a login for each fresh SID the pool is short of and each person waiting, less those on their way.
 
-        Called as each SID is taken, so a burst's refill runs alongside its hashes, not after them, and the target
-        grows with the burst, so the pool is larger when the next one comes.
+        Called at once when someone finds the pool empty (they wait for these logins, not beside them); for a SID
+        taken from a stocked pool, once the hashes in flight are answered (``_refill_after_hashes``). The target grows
+        with a burst, so the pool is larger when the next one comes.
         """
         tasks = self._tasks
+        if tasks.held is not None:
+            tasks.held.cancel()
+            tasks.held = None
         if self._closed:
             return
         short = self.target + len(tasks.takers) - len(self._fresh) - len(tasks.refills)
@@ -504,6 +527,9 @@ class SessionPool:
 
     async def close(self) -> None:
         self._closed = True
+        if self._tasks.held is not None:
+            self._tasks.held.cancel()
+            self._tasks.held = None
         refills = list(self._tasks.refills)
         for task in refills:
             task.cancel()

@@ -1,14 +1,13 @@
 """``POST /slack/events``: Slack's signature checked on every request, then the ack before Bolt's dispatch.
 
-A slash command or a button click is acked with an empty 200 as soon as its signature holds, and Bolt dispatches it
-behind the ack as tracked background work (with ``acked`` in its context, so the listener does its work in place).
-Under a burst each ack then costs an HMAC and a look at the body, not a trip through Bolt's middleware. Anything
-else (Events API callbacks, ``url_verification``) goes through Bolt, which answers it.
+A slash command, a button click or an Events API callback is acked with an empty 200 as soon as its signature holds,
+and Bolt dispatches it behind the ack as tracked background work (with ``acked`` in its context, so the listener does
+its work in place), once ``pacer`` gives it its turn. Under a burst each ack then costs an HMAC and a look at the body,
+not a trip through Bolt's middleware. Anything else (``url_verification``) goes through Bolt, which answers it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -24,13 +23,10 @@ from slack_sdk.signature import SignatureVerifier
 from handlers.deps import Work
 from handlers.listener import ACKED
 
+from .pacer import Pacer
+
 log = logging.getLogger(__name__)
 
-# While acks go out in a burst (100 people at the all-hands), the work behind them waits for a pause of QUIET
-# seconds between acks, MAX_WAIT at most: otherwise the dispatch of the first acks (Bolt, the listener, its Slack and
-# OM calls) runs between the reads of the last ones, and they wait for it. A lone /meet waits QUIET.
-QUIET = 0.003
-MAX_WAIT = 0.02
 # Slack refuses a signature more than 5 minutes old; so does slack_sdk's check.
 CLOCK_SKEW = 300
 WARN_EVERY = 60.0
@@ -126,11 +122,13 @@ def acked_empty(body: str) -> bool:
 
 
 class Ingress:
-    def __init__(self, bolt: AsyncApp, check: SignatureCheck, spawn: Callable[[Work, str], None]) -> None:
+    def __init__(
+        self, bolt: AsyncApp, check: SignatureCheck, spawn: Callable[[Work, str], None], pacer: Pacer | None = None
+    ) -> None:
         self._bolt = bolt
         self._check = check
         self._spawn = spawn
-        self._last_ack = float("-inf")
+        self._pacer = pacer or Pacer()
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.text()
@@ -141,7 +139,7 @@ class Ingress:
             # Checked here for every request, so Bolt (built with its own check off) never sees an unsigned one.
             return web.json_response({"error": "invalid request"}, status=401)
         if acked_empty(body):
-            self._last_ack = asyncio.get_running_loop().time()
+            self._pacer.acked()
             self._spawn(self._dispatch(body, request.query_string, headers), "dispatch")
             return web.Response(status=200)
         response = await self._bolt.async_dispatch(
@@ -150,10 +148,7 @@ class Ingress:
         return await to_aiohttp_response(response)
 
     async def _dispatch(self, body: str, query: str, headers: Headers) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + MAX_WAIT
-        while (since := loop.time() - self._last_ack) < QUIET and loop.time() < deadline:  # noqa: ASYNC110 - a pause
-            await asyncio.sleep(QUIET - since)
+        await self._pacer.turn()
         request = AsyncBoltRequest(body=body, query=query, headers=headers, context={ACKED: True})
         response = await self._bolt.async_dispatch(request)
         if response.status != 200:

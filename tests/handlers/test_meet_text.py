@@ -11,6 +11,8 @@ from handlers.commands.meet_text import (
     FindRoom,
     JoinRoom,
     ListRooms,
+    PlainMention,
+    Recordings,
     ShowHelp,
     Unparsed,
     parse,
@@ -58,7 +60,9 @@ def test_room_ids_stay_inside_a_java_long() -> None:
 @given(st.text(max_size=4000))
 def test_any_text_parses_to_a_command_without_error(text: str) -> None:
     command = parse(text)
-    assert isinstance(command, JoinRoom | FindRoom | DefaultRoom | ListRooms | ShowHelp | Unparsed)
+    assert isinstance(
+        command, JoinRoom | FindRoom | DefaultRoom | Recordings | ListRooms | ShowHelp | PlainMention | Unparsed
+    )
     if isinstance(command, JoinRoom):
         assert 0 < command.room_id < 2**63
     if isinstance(command, FindRoom):

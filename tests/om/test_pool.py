@@ -107,17 +107,37 @@ async def test_missing_soap_right_after_a_fresh_login_is_a_rights_error(
     await pool.close()
 
 
-async def test_the_refill_starts_when_a_sid_is_taken_not_when_its_hash_answers(
+async def test_the_refill_for_a_stocked_pool_waits_for_the_hashes_in_flight(
     om: OMSimulator, http: httpx.AsyncClient
 ) -> None:
-    pool = make_pool(om, http, size=2)
+    pool = make_pool(om, http, size=2, refill_hold=60.0)
     await pool.refill()
     warm = om.count("/services/user/login")
     om.holds["/services/user/hash"] = asyncio.Event()  # OM is slow to make hashes
     issuing = [asyncio.create_task(pool.issue_hash(ALICE, RoomOptions(room_id=1))) for _ in range(2)]
-    # Both SIDs are out, and the pool is being refilled while their hashes are still being made.
-    await om.wait_until(lambda: om.count("/services/user/login") == warm + 2 and om.count("/services/user/hash") == 2)
+    await om.wait_until(lambda: om.count("/services/user/hash") == 2)
+    # Both SIDs are out; their logins wait, so they don't queue beside the hashes people wait for.
+    assert not pool._tasks.refills
+    assert om.count("/services/user/login") == warm
+    om.holds["/services/user/hash"].set()
+    issued = await asyncio.gather(*issuing)
     await om.wait_until(lambda: pool.status().fresh == 2)
+    assert om.count("/services/user/login") == warm + 2
+    assert len({om.hashes[i.hash].session_sid for i in issued}) == 2
+    await pool.close()
+
+
+async def test_hashes_slow_to_answer_hold_the_refill_for_refill_hold_at_most(
+    om: OMSimulator, http: httpx.AsyncClient
+) -> None:
+    pool = make_pool(om, http, size=2, refill_hold=0.05)
+    await pool.refill()
+    warm = om.count("/services/user/login")
+    om.holds["/services/user/hash"] = asyncio.Event()
+    issuing = [asyncio.create_task(pool.issue_hash(ALICE, RoomOptions(room_id=1))) for _ in range(2)]
+    # The hashes are still being made, and the pool is refilled all the same.
+    await om.wait_until(lambda: om.count("/services/user/login") == warm + 2 and pool.status().fresh == 2)
+    assert om.count("/services/user/hash") == 2
     om.holds["/services/user/hash"].set()
     issued = await asyncio.gather(*issuing)
     assert len({om.hashes[i.hash].session_sid for i in issued}) == 2
