@@ -66,7 +66,7 @@ class Config:
     pool_size: int = 4
     pool_max: int = 50
     # Why 16 is safe for OM: om.pool.SessionPool's docstring.
-    max_concurrent_logins: int = 16
+    max_concurrent_logins: int = 24
     log_level: str = "INFO"
     om_timeout: float = 10.0
     login_backoff: float = 15.0
@@ -116,7 +116,7 @@ class Config:
             host=source.host("HOST", "0.0.0.0"),  # noqa: S104 - the default: every interface
             pool_size=source.integer("OPENMEETINGS_POOL_SIZE", 4, low=1, high=100),
             pool_max=source.integer("OPENMEETINGS_POOL_MAX", 50, low=1, high=500),
-            max_concurrent_logins=source.integer("OPENMEETINGS_MAX_LOGINS", 16, low=1, high=100),
+            max_concurrent_logins=source.integer("OPENMEETINGS_MAX_LOGINS", 24, low=1, high=100),
             log_level=source.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             om_timeout=source.seconds("OPENMEETINGS_TIMEOUT", 10.0),
             login_backoff=source.seconds("OPENMEETINGS_LOGIN_BACKOFF", 15.0),

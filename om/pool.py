@@ -56,7 +56,7 @@ DEMAND_WINDOW = 3600.0
 
 # A SID taken from a stocked pool is replaced once the hashes in flight are answered, this long after the take at
 # most: the answers people wait for come first, and a refill login's request and answer don't queue beside them.
-REFILL_HOLD = 0.25
+REFILL_HOLD = 1.0
 
 
 @dataclass(slots=True)
@@ -166,17 +166,18 @@ class SessionPool:
       many as the most hashes taken in one ``job_interval`` over the last hour. A waiting SID costs OM a row in its
       session table and a login every ``max_fresh_age`` (15 min by default): 50 of them, some 200 logins an hour.
     - ``max_concurrent_logins``: the most logins in flight at any moment, in a rush or not
-      (``OPENMEETINGS_MAX_LOGINS``). The default, 16, is what one OM can take beside the people in its rooms. A login
+      (``OPENMEETINGS_MAX_LOGINS``). The default, 24, is what one OM can take beside the people in its rooms. A login
       is OM's dearest call: the password is checked with scrypt (N=16384, r=8, p=8, ``SCryptImplementation`` in
       openmeetings-util), 16 MiB of scratch heap and, by estimate, about 0.4 s of a CPU core (OpenSSL's scrypt takes
-      0.42 s for those parameters on a 2-CPU test machine; OM's BouncyCastle Java is unlikely to be faster). So 16 at
-      once is 256 MiB of a heap
-      of 1-4 GiB (``-Xms1G -Xmx4G`` in OM's ``openmeetings.service``), 16 of Tomcat's request threads (200 by default
-      on 5080, 150 on 5443: OM's ``conf/server.xml``) and 16 of its 100 database connections (``maxTotal=100`` in
-      OM's ``*_persistence.xml``): the people entering rooms keep the rest. A 16-core OM then logs the bot in some 40
-      times a second, a 4-core one some 10; on an OM with fewer cores than the bound, a rush's logins take all its
-      CPU for a moment, so lower the bound there. Against 4 at a time, a rush of 100 on an empty pool waits for 6
-      rounds of logins rather than 24.
+      0.42 s for those parameters on a 2-CPU test machine; OM's BouncyCastle Java is unlikely to be faster). So 24 at
+      once is 384 MiB of a heap of 1-4 GiB (``-Xms1G -Xmx4G`` in OM's ``openmeetings.service``), 24 of Tomcat's
+      request threads (200 by default on 5080, 150 on 5443: OM's ``conf/server.xml``) and 24 of its 100 database
+      connections (``maxTotal=100`` in OM's ``*_persistence.xml``): the people entering rooms keep the rest. A
+      16-core OM then logs the bot in some 40 times a second, a 4-core one some 10; on an OM with fewer cores than
+      the bound, a rush's logins take all its CPU for a moment, so lower the bound there. Against 4 at a time, a
+      rush of 100 on an empty pool waits for 4 rounds of logins rather than 24, and its median person for 2 (3 at
+      16 at a time: the bound that puts a first rush's median reply within 1.2 times that of a bot logging everyone
+      in at once).
     - Whatever the bound, a wrong password is tried once: while no login has worked within the last ``job_interval``
       (at start, after a failure, after a quiet spell) logins go one at a time, so a refused password costs OM one
       6-16 s sleep (``UserDao.badPwdPenalty``) and the account one failed try, not one per person waiting.
@@ -192,7 +193,7 @@ class SessionPool:
         max_size: int = 50,
         session_timeout: float = 1800.0,
         link_ttl: float = 3600.0,
-        max_concurrent_logins: int = 16,
+        max_concurrent_logins: int = 24,
         login_backoff: float = AUTH_BACKOFF_START,
         refill_hold: float = REFILL_HOLD,
         clock: Callable[[], float] = time.monotonic,
