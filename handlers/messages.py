@@ -264,6 +264,14 @@ def candidates_message(query: str, rooms: Sequence[RoomRef]) -> Message:
     return _ephemeral(f"Several rooms match: pick one ({len(rooms)})", blocks)
 
 
+def kept_elsewhere_message(room: RoomRef) -> Message:
+    text = (
+        f"Room {room.room_id} belongs to another Slack conversation or to another application, so it can't be "
+        "opened by its number. In its conversation, `/meet` opens it; `/meet list` shows the rooms anyone may join."
+    )
+    return _ephemeral(text, [section(text)])
+
+
 def no_match_message(query: str) -> Message:
     text = f"No room is named {quote(query)}. `/meet list` shows every room.\n\n{USAGE}"
     return _ephemeral(text, [section(text)])

@@ -40,9 +40,37 @@ def ref(room: Room) -> RoomRef:
     return RoomRef(room.id, room.name)
 
 
+class KeptElsewhere(Exception):
+    """The room typed by its number is one OM keeps for another conversation, or for another application."""
+
+    def __init__(self, room: RoomRef) -> None:
+        super().__init__(f"room {room.room_id} is kept for an external key")
+        self.room = room
+
+
 async def by_id(rooms: RoomDirectory, room_id: int) -> RoomRef:
     """OMNotFoundError for a room that does not exist."""
     return ref(await rooms.get(room_id))
+
+
+async def by_number(
+    rooms: RoomDirectory, room_id: int, external_type: str, who: Requester, conversation: Conversation
+) -> RoomRef:
+    """A room someone typed the number of. A conversation's room is entered from that conversation only (its
+    members are who may be there), and a room another application keeps is that application's to open, so either
+    raises KeptElsewhere, unless it is this conversation's own room. OMNotFoundError for a room that does not exist."""
+    room = await rooms.get(room_id)
+    if not room.external_type:
+        return ref(room)
+    here = conversation_key(who, conversation) if conversation.channel_id else None
+    if room.external_type == external_type and room.external_id == here:
+        return RoomRef(room.id, room.name, room.external_id)
+    raise KeptElsewhere(ref(room))
+
+
+def conversation_key(who: Requester, conversation: Conversation) -> str:
+    """The key OM keeps a conversation's room by: keyed like people, across a Grid org."""
+    return f"{who.org_id}:{conversation.channel_id}"
 
 
 async def by_name(rooms: RoomDirectory, name: str) -> list[RoomRef]:
@@ -52,8 +80,8 @@ async def by_name(rooms: RoomDirectory, name: str) -> list[RoomRef]:
 async def for_conversation(
     rooms: RoomDirectory, external_type: str, who: Requester, conversation: Conversation
 ) -> RoomRef:
-    """The conversation's own room, created in OM on first use; keyed like people, across a Grid org."""
-    external_id = f"{who.org_id}:{conversation.channel_id}"
+    """The conversation's own room, created in OM on first use."""
+    external_id = conversation_key(who, conversation)
     channel, name = conversation.channel_id, conversation.channel_name
     title = f"Slack conversation {channel}" if name in _PRIVATE_NAMES or name.startswith("mpdm-") else f"#{name}"
     definition = RoomDefinition(name=title, comment=f"Slack conversation {channel}")

@@ -69,14 +69,23 @@ class RoomOptions:
 
 @dataclass(frozen=True, slots=True)
 class Room:
-    """The part of ``RoomDTO`` the bot reads: its id and its name."""
+    """The part of ``RoomDTO`` the bot reads: its id, its name, and for a room OM keeps for another system (a Slack
+    conversation, another integration's course) that system's key: ``externalType`` is the name of the room's
+    external group and ``externalId`` the key within it (``RoomDTO.java``); both absent for other rooms."""
 
     id: int
     name: str
+    external_type: str = ""
+    external_id: str = ""
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Room:
-        return cls(id=int(data["id"]), name=str(data.get("name") or ""))
+        return cls(
+            id=int(data["id"]),
+            name=str(data.get("name") or ""),
+            external_type=str(data.get("externalType") or ""),
+            external_id=str(data.get("externalId") or ""),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,12 @@ async def answer(request: CommandRequest, deps: Deps) -> list[Reply]:
                     return [Reply(url, messages.candidates_message(name, matches), "ok")]
                 room: Awaitable[RoomRef] = _ready(matches[0])
             case JoinRoom(room_id=room_id, share=share, invite=invite):
-                room = rooms.by_id(deps.rooms, room_id)
+                if room_id == deps.settings.default_room:
+                    room = rooms.by_id(deps.rooms, room_id)  # the admin's choice for everyone, wherever it is kept
+                else:
+                    room = rooms.by_number(
+                        deps.rooms, room_id, deps.settings.external_type, request.who, request.conversation
+                    )
             case DefaultRoom(share=share, invite=invite):
                 if deps.settings.default_room is not None:
                     room = rooms.by_id(deps.rooms, deps.settings.default_room)
@@ -69,6 +74,8 @@ async def answer(request: CommandRequest, deps: Deps) -> list[Reply]:
     except OMError as exc:
         says, outcome = problems.explain(exc)
         return [Reply(url, messages.error_message(says), outcome)]
+    except rooms.KeptElsewhere as refused:
+        return [Reply(url, messages.kept_elsewhere_message(refused.room), "refused")]
     replies = [Reply(url, messages.join_message(link.room, link.url, link.link_id, link.link_id), "ok")]
     if share:
         replies.append(Reply(url, messages.invite_message(request.who.user_id, link.room), "ok"))

@@ -111,6 +111,27 @@ async def test_two_conversations_never_share_a_room_and_dms_get_their_own(
     assert rooms[2].name == "Slack conversation D0DIRECT1"
 
 
+async def test_a_conversation_room_is_not_entered_by_its_number_from_elsewhere(
+    bot: RunningBot, om: OMSimulator, slack: SlackSimulator, alice: SlackUser, bob: SlackUser
+) -> None:
+    sent = await bot.driver.command(alice, "", channel="C0SECRET01", channel_name="privategroup")
+    await slack.next_message(sent.sink)
+    [secret] = [r for r in om.rooms.values() if r.external_id]
+    om.add_room(Room(id=90, name="Moodle course", external_id="course-7", external_type="moodle"))
+    hashes = len(om.hashes)
+    for number in (secret.id, 90):
+        # Bob is not in the private channel: its room's number, typed anywhere else, gets him nowhere.
+        sent = await bot.driver.command(bob, f"room-{number}", channel="C0GENERAL1", channel_name="general")
+        reply = await slack.next_message(sent.sink)
+        assert f"Room {number} belongs to another Slack conversation or to another application" in message_text(reply)
+        assert not buttons(reply)
+    assert len(om.hashes) == hashes
+    # In the conversation itself, its number opens its room.
+    sent = await bot.driver.command(alice, f"room-{secret.id}", channel="C0SECRET01", channel_name="privategroup")
+    joined = await om.open_join_url(join_button(await slack.next_message(sent.sink))["url"])
+    assert joined is not None and joined.room_id == secret.id and joined.user.firstname == "Alice"
+
+
 async def test_default_room_setting_wins_over_the_conversation_room(
     start_bot: StartBot, om: OMSimulator, slack: SlackSimulator, alice: SlackUser
 ) -> None:
