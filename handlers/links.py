@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from om import RoomOptions, join_url
+from om import ExternalUser, RoomOptions, join_url
 
 from . import people
 from .deps import Deps, Settings
@@ -31,18 +31,30 @@ async def issue(deps: Deps, who: Requester, room: Awaitable[RoomRef], response_u
     """Mints a link to ``room`` for ``who`` alone; raises OMError. The room and the person's ``users.info`` are
     looked up side by side (both are cached, so usually neither costs a round trip)."""
     settings = deps.settings
-    info, target = await asyncio.gather(deps.slack.user_info(who.user_id), room)
-    identity = identity_of(settings, who, info)
     if deps.signer is not None:
+        identity, target = await _resolve(deps, who, room)
         token, claim = deps.signer.sign(
             who, target.room_id, target.external_id, identity.moderator, epoch=deps.spent.epoch
         )
         await deps.shares.add(claim.nonce, response_url)
         return JoinLink(target, f"{settings.public_url}/join/{token}", claim.nonce)
-    issued = await deps.pool.issue_hash(identity.user, room_options(settings, target, identity.moderator))
+    resolving = asyncio.ensure_future(_resolve(deps, who, room))
+
+    async def ready() -> tuple[ExternalUser, RoomOptions]:
+        identity, target = await resolving
+        return identity.user, room_options(settings, target, identity.moderator)
+
+    # The pool takes the SID (or starts the login it will wait for) while the person and the room are looked up.
+    issued = await deps.pool.issue_hash_when(ready())
+    identity, target = resolving.result()
     await deps.shares.add(issued.link_id, response_url)
     log.info("meet: link issued room=%s moderator=%s", target.room_id, identity.moderator)
     return JoinLink(target, join_url(settings.openmeetings_url, issued.hash, identity.language), issued.link_id)
+
+
+async def _resolve(deps: Deps, who: Requester, room: Awaitable[RoomRef]) -> tuple[people.Identity, RoomRef]:
+    info, target = await asyncio.gather(deps.slack.user_info(who.user_id), room)
+    return identity_of(deps.settings, who, info), target
 
 
 def room_options(settings: Settings, room: RoomRef, moderator: bool, recording_id: int | None = None) -> RoomOptions:

@@ -139,6 +139,11 @@ class _Demand:
         self._roll()
         self._count += 1
 
+    def untake(self) -> None:
+        """A take given back unused: it was no demand."""
+        self._roll()
+        self._count = max(0, self._count - 1)
+
     @property
     def peak(self) -> int:
         self._roll()
@@ -256,7 +261,36 @@ class SessionPool:
         ``keep_alive``: the link waits for a click, so its SID is kept from idling out until the link's TTL ends.
         False for a hash the browser opens at once (a join link minted at the click).
         """
-        session = await self._take_fresh()
+        return await self._hash_on(await self._take_fresh(), user, options, keep_alive)
+
+    async def issue_hash_when(
+        self, ready: Awaitable[tuple[ExternalUser, RoomOptions]], *, keep_alive: bool = True
+    ) -> IssuedHash:
+        """``issue_hash`` for a person and a room still being looked up by ``ready``: the SID is taken meanwhile, so
+        in a rush the login it waits for starts a look-up earlier. When ``ready`` fails, the SID goes back to the
+        pool (it has made no hash) and its error is raised."""
+        taking = asyncio.ensure_future(self._take_fresh())
+        try:
+            user, options = await ready
+        except BaseException:
+            await self._give_back(taking)
+            raise
+        return await self._hash_on(await taking, user, options, keep_alive)
+
+    async def _give_back(self, taking: asyncio.Future[_Session]) -> None:
+        if not taking.done():
+            taking.cancel()
+        try:
+            session = await taking
+        except (asyncio.CancelledError, OMError):
+            return
+        self._demand.untake()
+        if not self._closed:
+            self._fresh.appendleft(session)
+
+    async def _hash_on(
+        self, session: _Session, user: ExternalUser, options: RoomOptions, keep_alive: bool
+    ) -> IssuedHash:
         self._tasks.hashing += 1
         try:
             value = await self.client.room_hash(session.sid, user, options)

@@ -144,6 +144,38 @@ async def test_hashes_slow_to_answer_hold_the_refill_for_refill_hold_at_most(
     await pool.close()
 
 
+async def test_the_sid_is_taken_while_the_person_and_the_room_are_looked_up(
+    om: OMSimulator, http: httpx.AsyncClient
+) -> None:
+    pool = make_pool(om, http, size=1)
+    looked_up: asyncio.Future[tuple[ExternalUser, RoomOptions]] = asyncio.get_running_loop().create_future()
+    issuing = asyncio.create_task(pool.issue_hash_when(looked_up))
+    # The pool is empty and the look-up not done: the login this hash will use is on its way already.
+    await om.wait_until(lambda: om.count("/services/user/login") == 1)
+    assert om.count("/services/user/hash") == 0
+    looked_up.set_result((ALICE, RoomOptions(room_id=1)))
+    issued = await issuing
+    assert om.hashes[issued.hash].requested_for == ALICE.external_id
+    await pool.close()
+
+
+async def test_a_failed_look_up_gives_its_sid_back_unused(om: OMSimulator, http: httpx.AsyncClient) -> None:
+    pool = make_pool(om, http, size=1, refill_hold=60.0)
+    await pool.refill()
+    [sid] = [s.sid for s in pool._fresh]
+
+    async def room_gone() -> tuple[ExternalUser, RoomOptions]:
+        raise OMError("the room is gone")
+
+    with pytest.raises(OMError, match="the room is gone"):
+        await pool.issue_hash_when(room_gone())
+    assert [s.sid for s in pool._fresh] == [sid]  # made no hash: the next person gets it
+    issued = await pool.issue_hash(ALICE, RoomOptions(room_id=1))
+    assert om.hashes[issued.hash].session_sid == sid
+    assert om.count("/services/user/hash") == 1
+    await pool.close()
+
+
 async def test_people_who_find_the_pool_empty_wait_for_logins_into_it_not_beside_it(
     om: OMSimulator, http: httpx.AsyncClient
 ) -> None:
