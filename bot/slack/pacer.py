@@ -7,6 +7,10 @@ and then one piece per turn of the event loop, so the loop polls its sockets bet
 meanwhile is acked first. The oldest work waits ``max_wait`` at most: past that, starts go on one per turn even while
 acks keep coming (a steady stream never starves the work, and each ack waits behind one start at most).
 
+The garbage collector waits with the work: from the first ack of a burst until the first work starts, automatic
+collection is off (``gc.disable``), so a full collection (tens of milliseconds with a process's worth of objects)
+is not what the burst's last acks wait for; it runs, if due, once the work starts, ``max_wait`` later at most.
+
 No package does this: asyncio has no priorities, and the work is Bolt's dispatch, which must stay a plain task of its
 own (tracked and drained on shutdown by ``bot.background``), so it only waits for its turn here.
 """
@@ -14,6 +18,7 @@ own (tracked and drained on shutdown by ``bot.background``), so it only waits fo
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections import deque
 
 # A wave of 100 requests reaches the server in several reads over a few milliseconds; 3 ms without one ends it.
@@ -28,10 +33,22 @@ class Pacer:
         self._last_ack = float("-inf")
         self._waiting: deque[tuple[float, asyncio.Future[None]]] = deque()
         self._runner: asyncio.Task[None] | None = None
+        self._gc_held: asyncio.TimerHandle | None = None
 
     def acked(self) -> None:
-        """An ack went out: work waiting holds back for another ``quiet`` seconds."""
-        self._last_ack = asyncio.get_running_loop().time()
+        """An ack went out: work waiting holds back for another ``quiet`` seconds, and so does the collector."""
+        loop = asyncio.get_running_loop()
+        self._last_ack = loop.time()
+        if self._gc_held is None and gc.isenabled():
+            gc.disable()
+            # Given back when the first work starts, or after twice max_wait whatever happens to the work.
+            self._gc_held = loop.call_later(2 * self._max_wait, self._release_gc)
+
+    def _release_gc(self) -> None:
+        if self._gc_held is not None:
+            self._gc_held.cancel()
+            self._gc_held = None
+            gc.enable()
 
     @property
     def waiting(self) -> int:
@@ -59,6 +76,7 @@ class Pacer:
                 await asyncio.sleep(hold)
                 continue
             self._waiting.popleft()
+            self._release_gc()
             future.set_result(None)
             # The next start comes a turn later, after the loop has polled its sockets (and acked what came in).
             await asyncio.sleep(0)

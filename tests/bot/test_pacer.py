@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from bot.slack.pacer import Pacer
 
@@ -54,3 +55,28 @@ async def test_work_cancelled_while_waiting_holds_up_nothing_behind_it() -> None
     await asyncio.wait_for(second, 10)
     assert first.cancelled()
     assert pacer.waiting == 0
+
+
+async def test_the_collector_waits_with_the_work_and_comes_back_on_its_own() -> None:
+    pacer = Pacer(quiet=0.01, max_wait=0.05)
+    try:
+        assert gc.isenabled()
+        pacer.acked()
+        assert not gc.isenabled()  # a burst's acks are not what a collection stalls
+        await asyncio.wait_for(pacer.turn(), 10)
+        assert gc.isenabled()  # back as the first work starts
+        pacer.acked()  # acks with no work behind them: the collector comes back all the same
+        assert not gc.isenabled()
+        loop = asyncio.get_running_loop()
+        back: asyncio.Future[None] = loop.create_future()
+
+        def look() -> None:
+            if gc.isenabled():
+                back.set_result(None)
+            else:
+                loop.call_later(0.01, look)
+
+        look()
+        await asyncio.wait_for(back, 10)
+    finally:
+        gc.enable()
