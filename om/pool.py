@@ -180,9 +180,8 @@ class SessionPool:
       connections (``maxTotal=100`` in OM's ``*_persistence.xml``): the people entering rooms keep the rest. A
       16-core OM then logs the bot in some 40 times a second, a 4-core one some 10; on an OM with fewer cores than
       the bound, a rush's logins take all its CPU for a moment, so lower the bound there. Against 4 at a time, a
-      rush of 100 on an empty pool waits for 4 rounds of logins rather than 24, and its median person for 2 (3 at
-      16 at a time: the bound that puts a first rush's median reply within 1.2 times that of a bot logging everyone
-      in at once).
+      rush of 100 on an empty pool waits for 4 rounds of logins rather than 24; its median person waits for 2 (for
+      3 at 16 at a time).
     - Whatever the bound, a wrong password is tried once: while no login has worked within the last ``job_interval``
       (at start, after a failure, after a quiet spell) logins go one at a time, so a refused password costs OM one
       6-16 s sleep (``UserDao.badPwdPenalty``) and the account one failed try, not one per person waiting.
